@@ -1,0 +1,75 @@
+"""Argument parsing and dispatch only.
+
+Each command lives in its own module and exposes `register(subparsers)`, which adds its sub-parser and
+sets `func` (a callable taking the parsed `argparse.Namespace` and returning an exit code). Add a command
+by adding one line to COMMANDS. Exceptions decide the exit code here, in one place (see errors.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Sequence
+from typing import TextIO
+
+from rulepress import __version__
+from rulepress.errors import UserError
+
+# command name -> module that defines register(subparsers)
+COMMANDS: dict[str, str] = {
+    "build": "rulepress.commands.build_cmd",
+}
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rulepress", description="Auth0 rules and actions kept as code."
+    )
+    parser.add_argument("--version", action="version", version=f"rulepress {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for module_name in COMMANDS.values():
+        importlib.import_module(module_name).register(sub)
+    return parser
+
+
+def _save_traceback() -> str:
+    fd, path = tempfile.mkstemp(prefix="rulepress-crash-", suffix=".log")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(f"rulepress {__version__} {datetime.datetime.now(datetime.timezone.utc).isoformat()}\n")
+        f.write(f"argv: {sys.argv!r}\n\n")
+        traceback.print_exc(file=f)
+    return path
+
+
+def run(argv: Sequence[str] | None, parser: argparse.ArgumentParser, stderr: TextIO) -> int:
+    """Parse argv, dispatch, and turn exceptions into exit codes."""
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help / --version exit 0, bad usage exits 2
+        return int(exc.code or 0)
+    try:
+        return int(args.func(args))
+    except UserError as exc:
+        print(f"error: {exc}" if str(exc) else "error", file=stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=stderr)
+        return 130
+    except Exception as exc:  # a bug: keep the traceback for a report
+        path = _save_traceback()
+        print(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            f"this is a bug in rulepress; the traceback is saved in {path}",
+            file=stderr,
+        )
+        return 3
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(argv, make_parser(), sys.stderr)

@@ -1,0 +1,91 @@
+"""The values that flow through the pipeline: Template (one markdown file) and its deploy settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Kind = Literal["rule", "action"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """A fenced or indented block from the markdown body, with the file line of its first content line."""
+
+    text: str
+    line: int
+    info: str = ""
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    enabled: bool = True
+    order: int | None = None
+    stage: str = "login_success"
+    configuration: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ActionSettings:
+    trigger: str = "post-login"
+    trigger_version: str = "v3"
+    runtime: str = "node22"
+    dependencies: tuple[tuple[str, str], ...] = ()  # (npm name, exact version), sorted by name
+    secrets: tuple[str, ...] = ()
+    deploy: bool = True
+
+
+@dataclass(frozen=True)
+class Template:
+    """One rules/<id>.md file, parsed. Lines are 1-based lines of the markdown file."""
+
+    id: str
+    path: str  # as reported in messages, e.g. "rules/foo.md"
+    title: str
+    title_line: int
+    overview: str
+    categories: tuple[str, ...]
+    description: str  # HTML, ends with a newline
+    code: str  # the first code block, without fences and trailing newline
+    code_line: int  # file line of the first line of `code`
+    kind: Kind
+    name: str  # deploy name
+    gallery: bool
+    icon: str | None = None
+    rule: RuleSettings | None = None
+    action: ActionSettings | None = None
+    tests: tuple[Block, ...] = ()  # blocks whose info string starts with "test"
+    meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    meta_lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The rules.json object for this template, keys in the published order."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "title": self.title,
+            "overview": self.overview,
+            "categories": list(self.categories),
+            "description": self.description,
+            "code": self.code,
+        }
+        if self.icon is not None:
+            out["icon"] = self.icon
+        out["kind"] = self.kind
+        out["name"] = self.name
+        if self.rule is not None:
+            out["rule"] = {
+                "enabled": self.rule.enabled,
+                "order": self.rule.order,
+                "stage": self.rule.stage,
+                "configuration": list(self.rule.configuration),
+            }
+        if self.action is not None:
+            out["action"] = {
+                "trigger": self.action.trigger,
+                "trigger_version": self.action.trigger_version,
+                "runtime": self.action.runtime,
+                "dependencies": dict(self.action.dependencies),
+                "secrets": list(self.action.secrets),
+                "deploy": self.action.deploy,
+            }
+        return out
