@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from rulepress import __version__
-from rulepress.errors import UserError
+from rulepress.errors import ProblemsError, UserError
 
 # command name -> module that defines register(subparsers)
 COMMANDS: dict[str, str] = {
@@ -55,6 +55,11 @@ def run(argv: Sequence[str] | None, parser: argparse.ArgumentParser, stderr: Tex
         return int(exc.code or 0)
     try:
         return int(args.func(args))
+    except ProblemsError as exc:
+        for problem in exc.problems:
+            print(problem, file=stderr)
+        print(f"error: {exc.summary}", file=stderr)
+        return exc.exit_code
     except UserError as exc:
         print(f"error: {exc}" if str(exc) else "error", file=stderr)
         return exc.exit_code
