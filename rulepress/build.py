@@ -116,12 +116,18 @@ class Cache:
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
         db = sqlite3.connect(path)
-        db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=OFF")
         db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, data TEXT NOT NULL)")
         db.execute("CREATE TABLE IF NOT EXISTS stats (path TEXT PRIMARY KEY, size INTEGER, "
                    "mtime INTEGER, key TEXT)")
-        db.execute("SELECT count(*) FROM results").fetchone()
+        db.execute("CREATE TABLE IF NOT EXISTS meta (salt BLOB)")
+        row = db.execute("SELECT salt FROM meta").fetchone()
+        if row is None or row[0] != _CACHE_SALT:  # another version of rulepress wrote it
+            with db:
+                db.execute("DELETE FROM results")
+                db.execute("DELETE FROM stats")
+                db.execute("DELETE FROM meta")
+                db.execute("INSERT INTO meta VALUES (?)", (_CACHE_SALT,))
         return db
 
     def stats(self) -> dict[str, tuple[int, int, str]]:

@@ -330,6 +330,12 @@ def summarize(t: Template) -> Summary:
 def check_catalogue(summaries: Sequence[Summary]) -> list[Problem]:
     """Checks across files: duplicate names and orders, per-tenant and per-trigger limits."""
     problems: list[Problem] = []
+    by_id: dict[str, Summary] = {}
+    for s in summaries:
+        first = by_id.setdefault(s.path.lower(), s)
+        if first is not s:
+            problems.append(Problem(s.path, 1, f"id clashes with {first.path}: ids must differ in more "
+                                               f"than letter case (they are file names)"))
     published = [s for s in summaries if s.gallery]
     by_name: dict[tuple[str, str], list[Summary]] = defaultdict(list)
     for s in published:
