@@ -23,6 +23,8 @@ from rulepress.errors import ProblemsError, UserError
 # command name -> module that defines register(subparsers)
 COMMANDS: dict[str, str] = {
     "build": "rulepress.commands.build_cmd",
+    "test": "rulepress.commands.test_cmd",
+    "tenant": "rulepress.commands.tenant_cmd",
 }
 
 

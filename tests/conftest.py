@@ -57,3 +57,29 @@ def pinned_git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
         "GIT_CONFIG_NOSYSTEM": "1",
     }.items():
         monkeypatch.setenv(var, value)
+
+
+# -- the local tenant (issue 3; see docs/TENANT.md) -------------------------------------------------
+
+
+@pytest.fixture
+def tenant_factory() -> Iterator[Any]:
+    """Start local tenants with any options: `tenant_factory(tls=True, plan="free")`. Stopped at the end."""
+    from rulepress.tenant import start_tenant
+
+    started: list[Any] = []
+
+    def factory(**options: Any) -> Any:
+        running = start_tenant(**options)
+        started.append(running)
+        return running
+
+    yield factory
+    for running in started:
+        running.stop()
+
+
+@pytest.fixture
+def tenant(tenant_factory: Any) -> Any:
+    """A fresh local tenant over plain HTTP on 127.0.0.1 (in memory, no rate limit, fast builds)."""
+    return tenant_factory()
