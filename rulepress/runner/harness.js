@@ -1,0 +1,673 @@
+'use strict';
+// rulepress test harness: runs the test cases of rules and actions in real Node.
+//
+// Protocol: the whole job arrives as one JSON document on stdin:
+//   {"workers": N, "templates": [{path, code, code_line, kind, trigger}], "cases": [{template, ...}]}
+// and one JSON line per case is written to stdout, in completion order, each with the case's "index".
+// The main thread keeps a pool of worker threads. Each worker runs one case at a time in a fresh vm
+// context; a case that runs past its time limit is stopped by terminating its worker (this also stops a
+// synchronous endless loop), and a fresh worker takes its place. Nothing here touches the network: the
+// network modules and fetch are replaced by functions that refuse and report.
+//
+// Portable across Node 18+ (Auth0 runs Node 22; our machines run Node 20).
+
+const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
+const vm = require('node:vm');
+const { builtinModules } = require('node:module');
+
+const hostRequire = require;
+
+// ---------------------------------------------------------------------------------------------------------
+// main thread: the pool and the watchdog
+
+function main() {
+  const chunks = [];
+  process.stdin.on('data', (chunk) => chunks.push(chunk));
+  process.stdin.on('end', () => {
+    let job;
+    try {
+      job = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch (err) {
+      process.stderr.write(`harness: bad job on stdin: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    runPool(job);
+  });
+}
+
+function emit(result) {
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+function runPool(job) {
+  const cases = job.cases;
+  const total = cases.length;
+  let next = 0;
+  let finished = 0;
+  const slots = [];
+  if (total === 0) return;
+  const size = Math.max(1, Math.min(job.workers || 1, total));
+
+  function spawn(slot) {
+    const worker = new Worker(__filename, {
+      workerData: { templates: job.templates },
+      stdout: true,
+      stderr: true,
+    });
+    worker.stdout.resume();
+    worker.stderr.resume();
+    slot.worker = worker;
+    slot.index = null;
+    worker.on('message', (result) => {
+      if (slot.worker !== worker || result.index !== slot.index) return;
+      clearTimeout(slot.timer);
+      slot.index = null;
+      emit(result);
+      done();
+      feed(slot);
+    });
+    const lost = (what) => {
+      if (slot.worker !== worker) return;
+      clearTimeout(slot.timer);
+      const index = slot.index;
+      slot.worker = null;
+      if (index !== null) {
+        emit(crashed(index, what));
+        done();
+      }
+      if (next < total) {
+        spawn(slot);
+        feed(slot);
+      }
+    };
+    worker.on('error', (err) => lost(`the test harness crashed: ${err && err.message}`));
+    worker.on('exit', (code) => lost(`the test harness stopped (exit code ${code})`));
+  }
+
+  function feed(slot) {
+    if (next >= total || slot.worker === null) return;
+    const index = next++;
+    const c = cases[index];
+    slot.index = index;
+    const worker = slot.worker;
+    slot.timer = setTimeout(() => {
+      if (slot.worker !== worker || slot.index !== index) return;
+      slot.worker = null;
+      slot.index = null;
+      worker.terminate();
+      emit(timedOut(index, c));
+      done();
+      if (next < total) {
+        spawn(slot);
+        feed(slot);
+      }
+    }, c.timeout_ms);
+    worker.postMessage({ index, case: c });
+  }
+
+  function done() {
+    finished += 1;
+    if (finished === total) {
+      for (const slot of slots) {
+        if (slot.worker) {
+          const worker = slot.worker;
+          slot.worker = null;
+          worker.terminate();
+        }
+      }
+    }
+  }
+
+  for (let i = 0; i < size; i++) {
+    const slot = { worker: null, index: null, timer: null };
+    slots.push(slot);
+    spawn(slot);
+    feed(slot);
+  }
+}
+
+function emptyResult(index) {
+  return { index, outcome: 'none', error: null, calls: [], module_calls: [], problems: [], logs: [] };
+}
+
+function timedOut(index, c) {
+  const result = emptyResult(index);
+  const seconds = c.timeout_ms / 1000;
+  const what = c.kind === 'rule' ? 'the callback was not called' : 'the handler did not finish';
+  result.outcome = 'timeout';
+  result.problems.push({ message: `timed out after ${seconds} s: ${what}`, line: null });
+  return result;
+}
+
+function crashed(index, message) {
+  const result = emptyResult(index);
+  result.outcome = 'crash';
+  result.problems.push({ message, line: null });
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// worker thread: one case at a time, each in a fresh vm context
+
+const ALLOWED_BUILTINS = new Set([
+  'assert', 'buffer', 'crypto', 'events', 'path', 'querystring', 'string_decoder', 'url', 'util', 'zlib',
+]);
+const NETWORK_BUILTINS = new Set(['http', 'https', 'http2', 'net', 'tls', 'dgram', 'dns', 'dns/promises']);
+
+// The api object of each Actions trigger: namespace -> method names.
+const CACHE = ['get', 'set', 'delete'];
+const API_METHODS = {
+  'post-login': {
+    access: ['deny'],
+    accessToken: ['setCustomClaim', 'addScope', 'removeScope'],
+    authentication: [
+      'challengeWith', 'challengeWithAny', 'enrollWith', 'enrollWithAny', 'recordMethod', 'setPrimaryUser',
+    ],
+    cache: CACHE,
+    idToken: ['setCustomClaim'],
+    multifactor: ['enable'],
+    prompt: ['render'],
+    redirect: ['encodeToken', 'sendUserTo', 'validateToken'],
+    refreshToken: ['revoke', 'setExpiresAt', 'setIdleExpiresAt'],
+    rules: ['wasExecuted'],
+    samlResponse: [
+      'setAttribute', 'setAudience', 'setCert', 'setCreateUpnClaim', 'setDestination', 'setDigestAlgorithm',
+      'setEncryptionCert', 'setEncryptionPublicKey', 'setIncludeAttributeNameFormat', 'setIssuer', 'setKey',
+      'setLifetimeInSeconds', 'setMapIdentities', 'setMapUnknownClaimsAsIs', 'setNameIdentifierFormat',
+      'setNameIdentifierProbes', 'setPassthroughClaimsWithNoMapping', 'setRecipient',
+      'setSignatureAlgorithm', 'setSignResponse', 'setSigningCert', 'setAuthnContextClassRef',
+    ],
+    session: ['revoke', 'setExpiresAt', 'setIdleExpiresAt', 'setMetadata', 'deleteMetadata', 'evictMetadata'],
+    transaction: ['setResultUrl'],
+    user: ['setAppMetadata', 'setUserMetadata'],
+  },
+  'credentials-exchange': {
+    access: ['deny'],
+    accessToken: ['setCustomClaim'],
+    cache: CACHE,
+  },
+  'pre-user-registration': {
+    access: ['deny'],
+    cache: CACHE,
+    user: ['setAppMetadata', 'setUserMetadata'],
+    validation: ['error'],
+  },
+  'post-user-registration': { cache: CACHE },
+  'post-change-password': { cache: CACHE },
+  'send-phone-message': { cache: CACHE },
+  'password-reset-post-challenge': {
+    access: ['deny'],
+    authentication: ['challengeWith', 'challengeWithAny'],
+    cache: CACHE,
+    redirect: ['encodeToken', 'sendUserTo', 'validateToken'],
+    transaction: ['setResultUrl'],
+  },
+  'custom-email-provider': { cache: CACHE, notification: ['drop', 'retry'] },
+  'custom-phone-provider': { cache: CACHE, notification: ['drop', 'retry'] },
+  'custom-token-exchange': {
+    access: ['deny', 'rejectInvalidSubjectToken'],
+    authentication: ['setUserById', 'setUserByConnection'],
+    cache: CACHE,
+  },
+};
+
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function worker() {
+  const templates = workerData.templates;
+  const compiled = new Map();
+  let current = null;
+
+  process.on('uncaughtException', (err) => {
+    if (current) current.problem('uncaught error', err);
+  });
+  process.on('unhandledRejection', (reason) => {
+    if (current) current.problem('unhandled promise rejection', reason);
+  });
+
+  parentPort.on('message', async ({ index, case: c }) => {
+    const tpl = templates[c.template];
+    const state = new CaseState(index, tpl);
+    current = state;
+    try {
+      await runCase(state, tpl, c, compile(tpl));
+    } catch (err) {
+      state.problem('the test harness failed', err);
+    }
+    // let late rejections of this case surface before it is reported
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    state.stopTimers();
+    current = null;
+    parentPort.postMessage(state.result);
+  });
+
+  function compile(tpl) {
+    if (compiled.has(tpl.path)) return compiled.get(tpl.path);
+    // the wrappers keep the code on its own first line, so the script's lines are the markdown's lines
+    const source = tpl.kind === 'rule'
+      ? '(' + tpl.code + '\n)'
+      : '(function (exports, require, module, __filename, __dirname) {' + tpl.code + '\n})';
+    let entry;
+    try {
+      entry = { script: new vm.Script(source, { filename: tpl.path, lineOffset: tpl.code_line - 1 }) };
+    } catch (err) {
+      const first = String(err.stack || '').split('\n')[0];
+      const m = /:(\d+)$/.exec(first);
+      entry = {
+        syntaxError: `syntax error: ${err.message}`,
+        line: m ? Number(m[1]) : tpl.code_line,
+      };
+    }
+    compiled.set(tpl.path, entry);
+    return entry;
+  }
+}
+
+class CaseState {
+  constructor(index, tpl) {
+    this.result = emptyResult(index);
+    this.fileRe = new RegExp(escapeRegExp(tpl.path) + ':(\\d+):\\d+');
+    this.timers = new Set();
+  }
+
+  // the first markdown line of the template's code in a stack trace, or null
+  lineOf(stack) {
+    const m = this.fileRe.exec(String(stack || ''));
+    return m ? Number(m[1]) : null;
+  }
+
+  problem(what, err) {
+    const message = err === undefined ? what : `${what}: ${describeError(err)}`;
+    const stack = err && typeof err === 'object' ? err.stack : undefined;
+    this.result.problems.push({ message, line: this.lineOf(stack) });
+  }
+
+  problemHere(message) {
+    this.result.problems.push({ message, line: this.lineOf(new Error().stack) });
+  }
+
+  stopTimers() {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+}
+
+function describeError(err) {
+  if (err && typeof err === 'object' && 'message' in err) {
+    const name = err.name || 'Error';
+    return `${name}: ${err.message}`;
+  }
+  return `${typeof err === 'string' ? JSON.stringify(err) : String(err)} (not an Error)`;
+}
+
+// A JSON-safe copy of a value from the case's realm (functions, cycles, dates and errors made readable).
+function plain(value, seen = new Set()) {
+  if (value === null || value === undefined) return null;
+  const type = typeof value;
+  if (type === 'string' || type === 'boolean') return value;
+  if (type === 'number') return Number.isFinite(value) ? value : String(value);
+  if (type === 'bigint' || type === 'symbol') return String(value);
+  if (type === 'function') return `[Function${value.name ? ' ' + value.name : ''}]`;
+  if (seen.has(value)) return '[Circular]';
+  seen.add(value);
+  try {
+    const tag = Object.prototype.toString.call(value);
+    if (tag === '[object Date]') return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+    if (tag === '[object Error]' || (typeof value.stack === 'string' && 'message' in value)) {
+      const out = { name: value.name, message: value.message };
+      for (const key of Object.keys(value)) out[key] = plain(value[key], seen);
+      return out;
+    }
+    if (tag === '[object RegExp]') return String(value);
+    if (ArrayBuffer.isView(value)) return `[${value.constructor.name} ${value.length}]`;
+    if (tag === '[object Map]') {
+      return plain(Object.fromEntries(value), seen);
+    }
+    if (tag === '[object Set]' || Array.isArray(value)) {
+      return Array.from(value, (item) => plain(item, seen));
+    }
+    if (tag === '[object Promise]') return '[Promise]';
+    const out = {};
+    for (const key of Object.keys(value)) {
+      const item = value[key];
+      if (item !== undefined) out[key] = plain(item, seen);
+    }
+    return out;
+  } finally {
+    seen.delete(value);
+  }
+}
+
+// Everything a case needs, made in the case's own realm.
+class Realm {
+  constructor(state) {
+    this.state = state;
+    this.context = vm.createContext({}, { codeGeneration: { strings: true, wasm: false } });
+    const intrinsics = vm.runInContext('({Object, Array, Error, TypeError, Promise, JSON})', this.context);
+    Object.assign(this, intrinsics);
+  }
+
+  // a deep copy of JSON data owned by the case's realm
+  data(value) {
+    return value === undefined ? undefined : this.JSON.parse(JSON.stringify(value));
+  }
+
+  error(spec) {
+    if (spec === null || spec === undefined) return null;
+    if (typeof spec !== 'object') return new this.Error(String(spec));
+    const err = new this.Error(spec.message === undefined ? '' : String(spec.message));
+    for (const key of Object.keys(spec)) {
+      if (key !== 'message') err[key] = this.data(spec[key]);
+    }
+    return err;
+  }
+
+  later(fn) {
+    const state = this.state;
+    const timer = setTimeout(() => {
+      state.timers.delete(timer);
+      try {
+        fn();
+      } catch (err) {
+        state.problem('uncaught error', err);
+      }
+    }, 0);
+    state.timers.add(timer);
+  }
+
+  // Build a stub from its spec. A mapping with a `$` key is a function (see docs/TESTING.md); its other
+  // keys become properties. Every call of a stub function is recorded under `path`.
+  build(spec, path, record) {
+    if (Array.isArray(spec)) return this.Array.from(spec, (item, i) => this.build(item, `${path}[${i}]`, record));
+    if (spec === null || typeof spec !== 'object') return spec;
+    const keys = Object.keys(spec);
+    const isFunction = keys.some((key) => key.startsWith('$'));
+    const target = isFunction ? this.stubFunction(spec, path, record) : new this.Object();
+    for (const key of keys) {
+      if (!key.startsWith('$')) target[key] = this.build(spec[key], `${path}.${key}`, record);
+    }
+    return target;
+  }
+
+  stubFunction(spec, path, record) {
+    const realm = this;
+    const sequence = Array.isArray(spec.$sequence) ? spec.$sequence : null;
+    let calls = 0;
+    return function stub(...args) {
+      record.push({ call: path, args: plain(args) });
+      let behaviour = spec;
+      if (sequence) {
+        behaviour = sequence[Math.min(calls, sequence.length - 1)] || {};
+      }
+      calls += 1;
+      return realm.behave(behaviour, `${path}()`, record, args);
+    };
+  }
+
+  behave(spec, path, record, args) {
+    if ('$throws' in spec) throw this.error(spec.$throws);
+    if ('$rejects' in spec) return this.Promise.reject(this.error(spec.$rejects));
+    if ('$resolves' in spec) return this.Promise.resolve(this.build(spec.$resolves, path, record));
+    if ('$callback' in spec) {
+      const callback = [...args].reverse().find((arg) => typeof arg === 'function');
+      if (!callback) throw new this.TypeError(`${path}: the stub expects a callback argument`);
+      const values = Array.isArray(spec.$callback) ? spec.$callback : [spec.$callback];
+      const built = values.map((value, i) => (i === 0 ? this.error(value) : this.build(value, path, record)));
+      this.later(() => callback(...built));
+      return spec.$returns === undefined ? undefined : this.build(spec.$returns, path, record);
+    }
+    if ('$returns' in spec) return this.build(spec.$returns, path, record);
+    return undefined;
+  }
+
+  blockedNetwork(name) {
+    const realm = this;
+    const refuse = (what) => {
+      realm.state.problemHere(`network access is blocked in tests: ${what}`);
+      throw new realm.Error(`network access is blocked in tests: ${what}`);
+    };
+    return new Proxy(function () {}, {
+      get: (_target, key) => (key === 'then' ? undefined : (..._args) => refuse(`${name}.${String(key)}()`)),
+      apply: () => refuse(`${name}()`),
+      construct: () => refuse(`new ${name}()`),
+    });
+  }
+
+  makeRequire(stubs, record) {
+    const realm = this;
+    const cache = new Map();
+    return function require(request) {
+      const name = String(request);
+      if (cache.has(name)) return cache.get(name);
+      const bare = name.startsWith('node:') ? name.slice(5) : name;
+      let mod;
+      if (Object.prototype.hasOwnProperty.call(stubs, name)) {
+        mod = realm.build(stubs[name], name, record);
+      } else if (NETWORK_BUILTINS.has(bare)) {
+        mod = realm.blockedNetwork(bare);
+      } else if (ALLOWED_BUILTINS.has(bare)) {
+        mod = hostRequire(`node:${bare}`);
+      } else {
+        const builtin = builtinModules.includes(bare);
+        const message = builtin
+          ? `require('${name}'): the Node module '${bare}' is not available in tests; stub it under modules`
+          : `require('${name}'): module not stubbed in this test case; declare it under modules`;
+        realm.state.problemHere(message);
+        const err = new realm.Error(message);
+        err.code = 'MODULE_NOT_FOUND';
+        throw err;
+      }
+      cache.set(name, mod);
+      return mod;
+    };
+  }
+
+  installGlobals(c, record) {
+    const state = this.state;
+    const g = this.context;
+    const realm = this;
+    const track = (set, clear) => (fn, ms, ...args) => {
+      if (typeof fn !== 'function') throw new realm.TypeError('the callback must be a function');
+      const timer = set(() => {
+        if (set !== setInterval) state.timers.delete(timer);
+        try {
+          fn(...args);
+        } catch (err) {
+          state.problem('uncaught error', err);
+        }
+      }, ms);
+      state.timers.add(timer);
+      return timer;
+    };
+    const clear = (timer) => {
+      state.timers.delete(timer);
+      clearTimeout(timer);
+    };
+    const log = (level) => (...args) => {
+      const text = args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(plain(arg)))).join(' ');
+      state.result.logs.push(level === 'log' ? text : `${level}: ${text}`);
+    };
+    Object.assign(g, {
+      console: { log: log('log'), info: log('info'), warn: log('warn'), error: log('error'), debug: log('debug') },
+      setTimeout: track(setTimeout),
+      setInterval: track(setInterval),
+      setImmediate: (fn, ...args) => track(setTimeout)(fn, 0, ...args),
+      clearTimeout: clear,
+      clearInterval: clear,
+      clearImmediate: clear,
+      queueMicrotask: (fn) => realm.Promise.resolve().then(fn),
+      Buffer,
+      URL,
+      URLSearchParams,
+      TextEncoder,
+      TextDecoder,
+      atob,
+      btoa,
+      structuredClone,
+      AbortController,
+      process: { env: {}, version: process.version, versions: { ...process.versions }, nextTick: (fn, ...args) => realm.Promise.resolve().then(() => fn(...args)) },
+      fetch: (resource) => {
+        const what = `fetch(${JSON.stringify(String(resource && resource.url ? resource.url : resource))})`;
+        state.problemHere(`network access is blocked in tests: ${what}`);
+        return realm.Promise.reject(new realm.TypeError(`network access is blocked in tests: ${what}`));
+      },
+    });
+    g.global = g;
+    g.require = this.makeRequire(c.modules || {}, record);
+    for (const [name, spec] of Object.entries(c.globals || {})) g[name] = this.build(spec, name, record);
+  }
+
+  // The platform object (`api` for actions, `auth0` for rules): every method call is recorded.
+  platform(methods, root, c, calls, returns) {
+    const obj = root;
+    const overrides = c.api_stubs || {};
+    for (const [namespace, names] of Object.entries(methods)) {
+      const ns = new this.Object();
+      for (const method of names) {
+        const path = `${c.api_name}.${namespace}.${method}`;
+        const realm = this;
+        ns[method] = function (...args) {
+          calls.push({ call: path, args: plain(args) });
+          if (Object.prototype.hasOwnProperty.call(overrides, path)) {
+            return realm.behave(overrides[path], `${path}()`, calls, args);
+          }
+          return returns(path, args);
+        };
+      }
+      obj[namespace] = ns;
+    }
+    return obj;
+  }
+}
+
+async function runCase(state, tpl, c, compiled) {
+  const result = state.result;
+  if (compiled.syntaxError) {
+    result.outcome = 'syntax';
+    result.problems.push({ message: compiled.syntaxError, line: compiled.line });
+    return;
+  }
+  const realm = new Realm(state);
+  realm.installGlobals(c, result.module_calls);
+  if (tpl.kind === 'rule') await runRule(state, realm, c, compiled.script);
+  else await runAction(state, realm, tpl, c, compiled.script);
+}
+
+function recordError(state, err) {
+  state.result.error = plain(err);
+  if (state.result.error === null || typeof state.result.error !== 'object') {
+    state.result.error = { name: null, message: String(err), not_an_error: true };
+  }
+  state.result.error.line = state.lineOf(err && typeof err === 'object' ? err.stack : undefined);
+}
+
+async function runRule(state, realm, c, script) {
+  const result = state.result;
+  const g = realm.context;
+  g.configuration = realm.data(c.input.configuration || {});
+  g.UnauthorizedError = vm.runInContext(
+    'class UnauthorizedError extends Error {constructor(message) {super(message); this.name = "UnauthorizedError";}}; UnauthorizedError',
+    g,
+  );
+  const auth0 = new realm.Object();
+  Object.assign(auth0, realm.data(c.input.auth0 || {}));
+  realm.platform(
+    { users: ['updateAppMetadata', 'updateUserMetadata'] },
+    auth0,
+    { ...c, api_name: 'auth0' },
+    result.calls,
+    () => realm.Promise.resolve(),
+  );
+  g.auth0 = auth0;
+  const fn = script.runInContext(g);
+  if (typeof fn !== 'function') {
+    result.outcome = 'threw';
+    result.problems.push({ message: 'the rule code is not a function expression', line: null });
+    return;
+  }
+  await new Promise((resolve) => {
+    let called = false;
+    const callback = (err, user, context) => {
+      if (called) {
+        state.problemHere('the callback was called more than once');
+        return;
+      }
+      called = true;
+      result.outcome = 'callback';
+      if (err !== null && err !== undefined) recordError(state, err);
+      result.user = plain(user);
+      result.context = plain(context);
+      resolve();
+    };
+    try {
+      fn(realm.data(c.input.user), realm.data(c.input.context), callback);
+    } catch (err) {
+      if (!called) {
+        called = true;
+        result.outcome = 'threw';
+        recordError(state, err);
+        resolve();
+      } else {
+        state.problem('the rule threw after calling back', err);
+      }
+    }
+  });
+}
+
+async function runAction(state, realm, tpl, c, script) {
+  const result = state.result;
+  const g = realm.context;
+  const mod = { exports: new realm.Object() };
+  try {
+    script.runInContext(g)(mod.exports, g.require, mod, `/${tpl.path}`, '/');
+  } catch (err) {
+    result.outcome = 'threw';
+    recordError(state, err);
+    return;
+  }
+  const handlerName = c.handler;
+  const handler = mod.exports && mod.exports[handlerName];
+  if (typeof handler !== 'function') {
+    result.outcome = 'threw';
+    result.problems.push({
+      message: `the code does not export ${handlerName} (trigger ${tpl.trigger})`,
+      line: null,
+    });
+    return;
+  }
+  const cache = new Map(Object.entries(c.input.cache || {}));
+  const api = new realm.Object();
+  const returns = (path, args) => {
+    switch (path) {
+      case 'api.cache.get':
+        return cache.has(String(args[0])) ? realm.data({ value: cache.get(String(args[0])) }) : undefined;
+      case 'api.cache.set':
+        cache.set(String(args[0]), args[1]);
+        return realm.data({ type: 'success' });
+      case 'api.cache.delete':
+        cache.delete(String(args[0]));
+        return realm.data({ type: 'success' });
+      case 'api.redirect.encodeToken':
+        return `encoded-token.${Buffer.from(JSON.stringify(plain(args[0] && args[0].payload))).toString('base64url')}`;
+      case 'api.rules.wasExecuted':
+        return false;
+      default:
+        return api;
+    }
+  };
+  realm.platform(API_METHODS[tpl.trigger] || {}, api, { ...c, api_name: 'api' }, result.calls, returns);
+  try {
+    await handler(realm.data(c.input.event), api);
+    result.outcome = 'returned';
+  } catch (err) {
+    result.outcome = 'threw';
+    recordError(state, err);
+  }
+}
+
+if (isMainThread) main();
+else worker();

@@ -1,0 +1,102 @@
+"""The only module of the runner that touches Node: one `node harness.js` process per run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rulepress.errors import UserError
+from rulepress.model import Template
+from rulepress.runner.cases import Case
+
+JSON = Any
+HARNESS = Path(__file__).with_name("harness.js")
+RULE_TIMEOUT = 20.0  # seconds: Auth0 stopped a rule after 20 s
+ACTION_TIMEOUT = 20.0  # seconds: our choice for actions, the same budget (docs/TESTING.md)
+
+
+@dataclass(frozen=True)
+class NodeOptions:
+    """How to run the harness: which node, how many worker threads, the default time limit per case."""
+
+    node: str = "node"
+    workers: int | None = None  # None: one per CPU, at most 4
+    timeout: float | None = None  # None: RULE_TIMEOUT / ACTION_TIMEOUT by kind
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def _timeout_ms(case: Case, options: NodeOptions) -> int:
+    seconds = case.timeout or options.timeout or (RULE_TIMEOUT if case.kind == "rule" else ACTION_TIMEOUT)
+    return max(1, round(seconds * 1000))
+
+
+def make_job(templates: Sequence[Template], cases: Sequence[Case], options: NodeOptions) -> dict[str, JSON]:
+    """The JSON document the harness reads: each template once, then the cases referring to them."""
+    index: dict[str, int] = {}
+    tpl_json: list[dict[str, JSON]] = []
+    for t in templates:
+        index[t.id] = len(tpl_json)
+        tpl_json.append(
+            {
+                "path": t.path,
+                "code": t.code,
+                "code_line": t.code_line,
+                "kind": t.kind,
+                "trigger": t.action.trigger if t.action else None,
+            }
+        )
+    return {
+        "workers": options.workers or default_workers(),
+        "templates": tpl_json,
+        "cases": [
+            {
+                "template": index[c.template_id],
+                "kind": c.kind,
+                "handler": c.handler,
+                "timeout_ms": _timeout_ms(c, options),
+                "input": c.input,
+                "modules": c.modules,
+                "globals": c.globals,
+                "api_stubs": c.api_stubs,
+            }
+            for c in cases
+        ],
+    }
+
+
+def run_job(job: dict[str, JSON], node: str = "node") -> list[dict[str, JSON]]:
+    """Run the harness once; one result per case, in case order."""
+    total = len(job["cases"])
+    if total == 0:
+        return []
+    data = json.dumps(job, ensure_ascii=False).encode("utf-8")
+    try:
+        proc = subprocess.run(
+            [node, str(HARNESS)],
+            input=data,
+            capture_output=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise UserError(f"cannot run '{node}': install Node.js 18 or later, or pass --node PATH") from None
+    results: list[dict[str, JSON] | None] = [None] * total
+    for raw in proc.stdout.decode("utf-8", "replace").splitlines():
+        if raw.strip():
+            result = json.loads(raw)
+            results[int(result["index"])] = result
+    missing = [i for i, r in enumerate(results) if r is None]
+    if missing:
+        err = proc.stderr.decode("utf-8", "replace").strip()
+        raise RuntimeError(
+            f"the Node test harness ended (exit {proc.returncode}) without results for {len(missing)} case(s)"
+            + (f": {err}" if err else "")
+        )
+    return [r for r in results if r is not None]
