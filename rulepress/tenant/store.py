@@ -2,7 +2,9 @@
 
 Each resource is one row `(kind, key, body JSON)`. Handlers change the dictionaries and record the
 change here; `flush()` writes every change of one request in one transaction before the answer goes out,
-so an acknowledged write is on disk (WAL, synchronous=FULL) and survives a kill -9.
+so an acknowledged write is in the database (WAL, synchronous=NORMAL): it survives a kill -9 or a crash
+of the process. (A power cut may lose the last transactions; synchronous=FULL would cost an fsync per
+write, about a third of the throughput here - see docs/TENANT.md.)
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ class Store:
             try:
                 conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
                 conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=FULL")
+                conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute(_SCHEMA)
             except sqlite3.Error as exc:
                 raise StateFileError(f"{path}: cannot use it as a state file: {exc}") from None
