@@ -45,7 +45,8 @@ async def ok(request):
     return web.json_response({"id": "rul_0000000000000000", "name": "x", "enabled": True})
 app = web.Application()
 app.router.add_route("*", "/{tail:.*}", ok)
-web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=lambda *a: print("ready", flush=True))
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None,
+            print=lambda *a: print("ready", flush=True))
 """
 
 
@@ -111,13 +112,16 @@ async def load(base: str, seconds: float, concurrency: int, tenant: bool) -> dic
                 if pick < 0.40:
                     method, url, body = "GET", f"{api}/rules/{rng.choice(rule_ids)}", None
                 elif pick < 0.60:
-                    method, url, body = "GET", f"{api}/rules?page={rng.randrange(5)}&per_page=10&include_totals=true", None
+                    page = rng.randrange(5)
+                    url = f"{api}/rules?page={page}&per_page=10&include_totals=true"
+                    method, body = "GET", None
                 elif pick < 0.70:
                     method, url, body = "GET", f"{api}/rules-configs", None
                 elif pick < 0.85:
                     method, url, body = "PUT", f"{api}/rules-configs/key-{n % 200}", {"value": f"v{n}"}
                 elif pick < 0.95:
-                    method, url, body = "PATCH", f"{api}/rules/{rng.choice(rule_ids)}", {"enabled": bool(n % 2)}
+                    rule = rng.choice(rule_ids)
+                    method, url, body = "PATCH", f"{api}/rules/{rule}", {"enabled": bool(n % 2)}
                 else:
                     method, url, body = "POST", f"{api}/rules", {"name": f"load-{n}", "script": "x"}
                 started = time.perf_counter()
@@ -173,7 +177,8 @@ def stop(proc: subprocess.Popen[str]) -> None:
 def report(name: str, result: dict[str, Any], baseline: dict[str, Any] | None) -> None:
     ratio = f"  {result['rps'] / baseline['rps']:.2f}x of baseline" if baseline else ""
     print(f"{name:<28} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:5.2f} ms  "
-          f"p99 {result['p99_ms']:5.2f} ms  ({result['requests']} requests, {result['errors']} errors){ratio}")
+          f"p99 {result['p99_ms']:5.2f} ms  ({result['requests']} requests, {result['errors']} errors)"
+          f"{ratio}")
 
 
 def main() -> int:
