@@ -14,9 +14,10 @@ import sqlite3
 import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from rulepress import __version__, config, jscheck, validate
 from rulepress.catalogue import assemble, file_order_key, fragment
@@ -43,28 +44,25 @@ PARALLEL_THRESHOLD = 400  # below this many files to parse, one process is faste
 
 @dataclass
 class FileResult:
-    """One file's compiled form: all that the build needs, small enough to cache."""
+    """One file's compiled form. All but `fragment` and `code` is small and kept in the cache snapshot."""
 
     path: str
     summary: validate.Summary | None
     categories: list[str]
-    fragment: str | None
     problems: list[Problem]
-    code: jscheck.Code | None = None  # to check in Node (not cached)
+    fragment: bytes | None = None  # its rules.json object, when published and sound
+    code: jscheck.Code | None = None  # to check in Node
+    published: bool = False
 
-    def dump(self) -> str:
-        return json.dumps({
-            "summary": asdict(self.summary) if self.summary else None,
-            "categories": self.categories, "fragment": self.fragment,
-            "problems": [[p.line, p.message, p.severity] for p in self.problems],
-        }, ensure_ascii=False)
+    def info(self) -> list[object]:
+        return [self.summary, self.categories,
+                [[p.line, p.message, p.severity] for p in self.problems], self.published]
 
     @classmethod
-    def load(cls, path: str, text: str) -> FileResult:
-        data = json.loads(text)
-        summary = validate.Summary(**data["summary"]) if data["summary"] else None
-        problems = [Problem(path, line, msg, sev) for line, msg, sev in data["problems"]]
-        return cls(path, summary, data["categories"], data["fragment"], problems)
+    def from_info(cls, path: str, info: list[Any]) -> FileResult:
+        summary, categories, problems, published = info
+        return cls(path, validate.Summary(*summary) if summary else None, categories,
+                   [Problem(path, line, msg, sev) for line, msg, sev in problems], None, None, published)
 
 
 @dataclass(frozen=True)
@@ -80,11 +78,12 @@ class BuildResult:
 def compile_file(path: str, data: bytes, publish_all: bool) -> FileResult:
     template, problems = parse_template(path, data, publish_all=publish_all)
     if template is None:
-        return FileResult(path, None, [], None, problems)
+        return FileResult(path, None, [], problems)
     broken = any(p.severity == "error" for p in problems)
+    published = template.gallery and not broken
     return FileResult(path, None if broken else validate.summarize(template), list(template.categories),
-                      fragment(template) if template.gallery and not broken else None, problems,
-                      jscheck.Code(path, template.kind, template.code, template.code_line))
+                      problems, fragment(template) if published else None,
+                      jscheck.Code(path, template.kind, template.code, template.code_line), published)
 
 
 def _compile_many(jobs: Sequence[tuple[str, bytes]], publish_all: bool) -> list[FileResult]:
@@ -97,63 +96,60 @@ def _compile_many(jobs: Sequence[tuple[str, bytes]], publish_all: bool) -> list[
 
 
 class Cache:
-    """Content-keyed results in SQLite. A broken cache is dropped and rebuilt, never trusted."""
+    """Results of earlier builds in SQLite: per file content key, its small info (in one snapshot row) and
+    its rules.json fragment. A broken or foreign cache is dropped and rebuilt, never trusted."""
 
     def __init__(self, root: Path) -> None:
         self.db: sqlite3.Connection | None = None
         folder = root / CACHE_DIR
-        try:
-            folder.mkdir(exist_ok=True)
-            (folder / ".gitignore").write_text("*\n") if not (folder / ".gitignore").exists() else None
-            self.db = self._open(folder / "build.sqlite")
-        except (OSError, sqlite3.Error):
+        for attempt in range(2):
             try:
-                (folder / "build.sqlite").unlink(missing_ok=True)
+                folder.mkdir(exist_ok=True)
+                if not (folder / ".gitignore").exists():
+                    (folder / ".gitignore").write_text("*\n")
                 self.db = self._open(folder / "build.sqlite")
+                return
             except (OSError, sqlite3.Error):
-                self.db = None  # no cache: slower, still correct
+                if attempt == 0:
+                    for suffix in ("", "-journal", "-wal", "-shm"):
+                        Path(f"{folder / 'build.sqlite'}{suffix}").unlink(missing_ok=True)
+        self.db = None  # no cache: slower, still correct
 
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
         db = sqlite3.connect(path)
         db.execute("PRAGMA synchronous=OFF")
-        db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, data TEXT NOT NULL)")
-        db.execute("CREATE TABLE IF NOT EXISTS stats (path TEXT PRIMARY KEY, size INTEGER, "
-                   "mtime INTEGER, key TEXT)")
-        db.execute("CREATE TABLE IF NOT EXISTS meta (salt BLOB)")
-        row = db.execute("SELECT salt FROM meta").fetchone()
-        if row is None or row[0] != _CACHE_SALT:  # another version of rulepress wrote it
+        db.execute("CREATE TABLE IF NOT EXISTS fragments (key TEXT PRIMARY KEY, data BLOB NOT NULL)")
+        db.execute("CREATE TABLE IF NOT EXISTS snapshot (id INTEGER PRIMARY KEY, salt BLOB, data TEXT)")
+        row = db.execute("SELECT salt, data FROM snapshot WHERE id = 1").fetchone()
+        if row is None or row[0] != _CACHE_SALT:  # empty, or written by another version of rulepress
             with db:
-                db.execute("DELETE FROM results")
-                db.execute("DELETE FROM stats")
-                db.execute("DELETE FROM meta")
-                db.execute("INSERT INTO meta VALUES (?)", (_CACHE_SALT,))
+                db.execute("DELETE FROM fragments")
+                db.execute("INSERT OR REPLACE INTO snapshot VALUES (1, ?, '{}')", (_CACHE_SALT,))
         return db
 
-    def stats(self) -> dict[str, tuple[int, int, str]]:
+    def snapshot(self) -> dict[str, Any]:
         if self.db is None:
             return {}
-        return {p: (s, m, k) for p, s, m, k in self.db.execute("SELECT path, size, mtime, key FROM stats")}
+        data = json.loads(self.db.execute("SELECT data FROM snapshot WHERE id = 1").fetchone()[0])
+        return data if isinstance(data, dict) else {}
 
-    def results(self, keys: Sequence[str]) -> dict[str, str]:
+    def fragments(self, keys: set[str]) -> dict[str, bytes]:
         if self.db is None or not keys:
             return {}
-        wanted = set(keys)
-        return {k: d for k, d in self.db.execute("SELECT key, data FROM results") if k in wanted}
+        return {k: bytes(d) for k, d in self.db.execute("SELECT key, data FROM fragments") if k in keys}
 
-    def save(self, results: dict[str, FileResult], stats: dict[str, tuple[int, int, str]]) -> None:
+    def save(self, fragments: dict[str, bytes], snapshot: dict[str, Any]) -> None:
         if self.db is None:
             return
         try:
             with self.db:
-                self.db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?)",
-                                    [(k, r.dump()) for k, r in results.items()])
-                self.db.execute("DELETE FROM stats")
-                self.db.executemany("INSERT INTO stats VALUES (?, ?, ?, ?)",
-                                    [(p, s, m, k) for p, (s, m, k) in stats.items()])
-                live = {k for _, _, k in stats.values()}
-                stale = [k for (k,) in self.db.execute("SELECT key FROM results") if k not in live]
-                self.db.executemany("DELETE FROM results WHERE key = ?", [(k,) for k in stale])
+                self.db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?)", fragments.items())
+                self.db.execute("UPDATE snapshot SET data = ? WHERE id = 1", (json.dumps(snapshot),))
+                if fragments:
+                    live = {k for _, _, k in snapshot.get("files", {}).values()}
+                    stale = [(k,) for (k,) in self.db.execute("SELECT key FROM fragments") if k not in live]
+                    self.db.executemany("DELETE FROM fragments WHERE key = ?", stale)
         except sqlite3.Error:
             pass  # a cache that cannot be written only costs time
 
@@ -181,49 +177,59 @@ def _key(rel: str, data: bytes, publish_all: bool) -> str:
     return h.hexdigest()
 
 
-def compile_catalogue(cfg: config.RepoConfig) -> tuple[list[FileResult], list[Problem], int]:
-    """Every file's result (cached where possible), problems across files, and how many were parsed."""
+@dataclass
+class Compiled:
+    results: list[FileResult]  # every markdown file, in file order
+    problems: list[Problem]  # from the folder scan and the checks across files
+    parsed: int
+    cache: Cache
+    snapshot: dict[str, Any]
+    keys: dict[str, str]  # path -> content key
+    fresh: dict[str, bytes]  # content key -> fragment, for what was parsed now
+    unchanged: bool  # every file and the set of files is as the last build saw them
+
+
+def compile_catalogue(cfg: config.RepoConfig) -> Compiled:
+    """Every file's result (from the cache where its content is unchanged) and the checks across files."""
     entries, problems = _scan(cfg)
     publish_all = cfg.publish == "all"
     cache = Cache(cfg.root)
-    old_stats = cache.stats()
+    old = cache.snapshot()
+    old_files: dict[str, list[Any]] = old.get("files", {})
+    infos: dict[str, list[Any]] = old.get("infos", {})
     keys: dict[str, str] = {}
-    stats: dict[str, tuple[int, int, str]] = {}
-    contents: dict[str, bytes] = {}
+    files: dict[str, list[Any]] = {}
+    jobs: list[tuple[str, bytes]] = []
     for entry in entries:
         rel = f"{cfg.rules_dir}/{entry.name}"
         st = entry.stat()
-        old = old_stats.get(rel)
-        if old is not None and old[0] == st.st_size and old[1] == st.st_mtime_ns:
-            keys[rel] = old[2]
+        seen = old_files.get(rel)
+        if seen is not None and seen[0] == st.st_size and seen[1] == st.st_mtime_ns and seen[2] in infos:
+            keys[rel] = seen[2]
         else:
             data = Path(entry.path).read_bytes()
-            contents[rel] = data
             keys[rel] = _key(rel, data, publish_all)
-        stats[rel] = (st.st_size, st.st_mtime_ns, keys[rel])
-    cached = cache.results(list(keys.values()))
-    results: dict[str, FileResult] = {}
-    jobs: list[tuple[str, bytes]] = []
-    for rel, key in keys.items():
-        if key in cached:
-            results[rel] = FileResult.load(rel, cached[key])
-        else:
-            jobs.append((rel, contents[rel] if rel in contents else (cfg.root / rel).read_bytes()))
+            if keys[rel] not in infos:
+                jobs.append((rel, data))
+        files[rel] = [st.st_size, st.st_mtime_ns, keys[rel]]
     fresh = _compile_many(jobs, publish_all)
-    js_problems = jscheck.check([r.code for r in fresh if r.code is not None])
-    by_path: dict[str, list[Problem]] = {}
-    for p in js_problems:
-        by_path.setdefault(p.path, []).append(p)
+    js_problems: dict[str, list[Problem]] = {}
+    for p in jscheck.check([r.code for r in fresh if r.code is not None]):
+        js_problems.setdefault(p.path, []).append(p)
+    fresh_by_path: dict[str, FileResult] = {}
     for r in fresh:
-        extra = by_path.get(r.path, [])
+        extra = js_problems.get(r.path, [])
         r.problems.extend(extra)
         if any(p.severity == "error" for p in extra):
-            r.fragment, r.summary = None, None
-        results[r.path] = r
-    cache.save({keys[r.path]: r for r in fresh}, stats)
-    ordered = [results[rel] for rel in keys]
-    problems.extend(validate.check_catalogue([r.summary for r in ordered if r.summary is not None]))
-    return ordered, problems, len(fresh)
+            r.fragment, r.summary, r.published = None, None, False
+        fresh_by_path[r.path] = r
+    results = [fresh_by_path.get(rel) or FileResult.from_info(rel, infos[key]) for rel, key in keys.items()]
+    unchanged = files == old_files
+    new_infos = infos if unchanged and not fresh else {keys[r.path]: r.info() for r in results}
+    snapshot = {"files": files, "infos": new_infos, "output": old.get("output")}
+    problems.extend(validate.check_catalogue([r.summary for r in results if r.summary is not None]))
+    return Compiled(results, problems, len(fresh), cache, snapshot, keys,
+                    {keys[r.path]: r.fragment for r in fresh if r.fragment is not None}, unchanged)
 
 
 def _raise_if_broken(problems: list[Problem], strict: bool) -> list[Problem]:
@@ -239,25 +245,39 @@ def _raise_if_broken(problems: list[Problem], strict: bool) -> list[Problem]:
 def build(root: Path, *, check: bool = False, strict: bool = False) -> BuildResult:
     """Compile root/rules into rules.json. With check, write nothing and fail if rules.json is stale."""
     cfg = config.load(root)
-    results, problems, parsed = compile_catalogue(cfg)
-    for r in results:
-        problems.extend(r.problems)
-    warnings = _raise_if_broken(problems, strict or cfg.strict)
-    published = [r for r in results if r.fragment is not None]
-    output = assemble((r.categories, r.fragment) for r in published if r.fragment is not None)
+    c = compile_catalogue(cfg)
+    problems = c.problems + [p for r in c.results for p in r.problems]
     try:
-        current = cfg.output_path.read_bytes()
+        warnings = _raise_if_broken(problems, strict or cfg.strict)
+    except ProblemsError:
+        c.cache.save(c.fresh, {**c.snapshot, "output": None})  # keep the work; rules.json is not current
+        raise
+    published = [r for r in c.results if r.published]
+    try:
+        st = cfg.output_path.stat()
+        output_stat: list[int] | None = [st.st_size, st.st_mtime_ns]
     except FileNotFoundError:
-        current = None
-    if check:
+        output_stat = None
+    up_to_date = c.unchanged and output_stat is not None and output_stat == c.snapshot["output"]
+    written = False
+    if not up_to_date:
+        stored = c.cache.fragments({c.keys[r.path] for r in published} - set(c.fresh))
+        fragments = {**stored, **c.fresh}
+        output = assemble((r.categories, fragments[c.keys[r.path]]) for r in published)
+        current = cfg.output_path.read_bytes() if output_stat is not None else None
         if current != output:
-            state = "missing" if current is None else "stale"
-            raise UserError(f"{cfg.output} is {state}: it is not what the build writes from "
-                            f"{cfg.rules_dir}/; run 'python build.py' and commit it")
-        return BuildResult(len(results), len(published), False, cfg.output_path, warnings, parsed)
-    if current != output:
-        write_atomic(cfg.output_path, output)
-    return BuildResult(len(results), len(published), current != output, cfg.output_path, warnings, parsed)
+            if check:
+                c.cache.save(c.fresh, {**c.snapshot, "output": None})
+                state = "missing" if current is None else "stale"
+                raise UserError(f"{cfg.output} is {state}: it is not what the build writes from "
+                                f"{cfg.rules_dir}/; run 'python build.py' and commit it")
+            write_atomic(cfg.output_path, output)
+            written = True
+            st = cfg.output_path.stat()
+            output_stat = [st.st_size, st.st_mtime_ns]
+    if not up_to_date or c.fresh:
+        c.cache.save(c.fresh, {**c.snapshot, "output": output_stat})
+    return BuildResult(len(c.results), len(published), written, cfg.output_path, warnings, c.parsed)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -23,14 +23,36 @@ def file_order_key(template_id: str) -> bytes:
     return (template_id + ".md").encode("utf-8")
 
 
-def fragment(template: Template) -> str:
-    """The template's object as it appears inside rules.json, indented for its depth."""
-    return _INDENT + json.dumps(template.to_json(), indent=2, ensure_ascii=False).replace("\n", "\n" + _INDENT)
+_encode_string = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def assemble(entries: Iterable[tuple[Sequence[str], str]]) -> bytes:
+def dumps_indented(value: Any, indent: str = "") -> str:
+    """Exactly json.dumps(value, indent=2, ensure_ascii=False) with every line after the first prefixed by
+    `indent`; several times faster, since json's own indented encoder is pure Python."""
+    if isinstance(value, str):
+        return _encode_string(value)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        inner = indent + "  "
+        items = [f"{inner}{_encode_string(str(k))}: {dumps_indented(v, inner)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "[]"
+        inner = indent + "  "
+        return "[\n" + ",\n".join(inner + dumps_indented(v, inner) for v in value) + "\n" + indent + "]"
+    return json.dumps(value)
+
+
+def fragment(template: Template) -> bytes:
+    """The template's object as it appears inside rules.json (UTF-8), indented for its depth."""
+    return (_INDENT + dumps_indented(template.to_json(), _INDENT)).encode("utf-8")
+
+
+def assemble(entries: Iterable[tuple[Sequence[str], bytes]]) -> bytes:
     """(categories, fragment) pairs in file order -> rules.json bytes. Same bytes as json.dumps(indent=2)."""
-    groups: dict[str, list[str]] = {}
+    groups: dict[str, list[bytes]] = {}
     for categories, text in entries:
         for category in categories:
             groups.setdefault(category, []).append(text)
@@ -38,9 +60,9 @@ def assemble(entries: Iterable[tuple[Sequence[str], str]]) -> bytes:
         return b"[]\n"
     parts = []
     for name, fragments in groups.items():
-        parts.append("  {\n    \"name\": " + json.dumps(name, ensure_ascii=False) + ",\n    \"templates\": [\n"
-                     + ",\n".join(fragments) + "\n    ]\n  }")
-    return ("[\n" + ",\n".join(parts) + "\n]\n").encode("utf-8")
+        head = "  {\n    \"name\": " + _encode_string(name) + ",\n    \"templates\": [\n"
+        parts.append(head.encode("utf-8") + b",\n".join(fragments) + b"\n    ]\n  }")
+    return b"[\n" + b",\n".join(parts) + b"\n]\n"
 
 
 def render(templates: Iterable[Template]) -> bytes:

@@ -10,8 +10,7 @@ import difflib
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rulepress.errors import Problem
 from rulepress.model import ActionSettings, Block, Kind, RuleSettings, Template
@@ -267,6 +266,8 @@ def _uses(code: str, obj: str) -> dict[str, int]:
     for pattern in patterns:
         for mm in re.finditer(pattern, code):
             found.setdefault(mm.group(1), code.count("\n", 0, mm.start()) + 1)
+    if re.search(rf"=\s*{obj}\b(?!\.)", code) is None:  # no destructuring: skip the slower search
+        return found
     for mm in re.finditer(rf"\{{([^{{}}]*)\}}\s*=\s*{obj}\b(?!\.)", code):
         for part in mm.group(1).split(","):
             key = part.split(":")[0].split("=")[0].strip()
@@ -304,8 +305,7 @@ def check_code_usage(path: str, code: Block, rule: RuleSettings | None, action: 
     return problems
 
 
-@dataclass(frozen=True)
-class Summary:
+class Summary(NamedTuple):
     """What the checks across files need to know of one template (small, so it can be cached)."""
 
     path: str

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rulepress.build import build, load_catalogue
-from rulepress.catalogue import assemble, read_rules_json
+from rulepress.catalogue import assemble, dumps_indented, read_rules_json
 from rulepress.errors import ProblemsError, UserError
 
 HERE = Path(__file__).parent
@@ -175,14 +175,24 @@ def test_build_py_exit_codes_and_messages(tmp_path: Path) -> None:
 
 
 group_names = st.text(alphabet="abcé xyz", min_size=1, max_size=6)
-fragments = st.builds(lambda d: "      " + json.dumps(d, indent=2, ensure_ascii=False).replace("\n", "\n      "),
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+                           lambda children: st.lists(children, max_size=3)
+                           | st.dictionaries(st.text(max_size=5), children, max_size=3), max_leaves=10)
+fragments = st.builds(lambda d: ("      " + json.dumps(d, indent=2, ensure_ascii=False)
+                                 .replace("\n", "\n      ")).encode("utf-8"),
                       st.dictionaries(st.sampled_from(["id", "title", "code"]),
                                       st.text(max_size=20), min_size=1))
 
 
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_dumps_indented_matches_json_dumps(value: object) -> None:
+    assert dumps_indented(value, "    ") == json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.lists(group_names, min_size=1, max_size=3, unique=True), fragments), max_size=8))
-def test_assemble_matches_json_dumps(entries: list[tuple[list[str], str]]) -> None:
+def test_assemble_matches_json_dumps(entries: list[tuple[list[str], bytes]]) -> None:
     groups: dict[str, list[object]] = {}
     for categories, text in entries:
         for c in categories:
