@@ -23,8 +23,12 @@ from rulepress.errors import ProblemsError, UserError
 # command name -> module that defines register(subparsers)
 COMMANDS: dict[str, str] = {
     "build": "rulepress.commands.build_cmd",
+    "plan": "rulepress.commands.plan_cmd",
+    "deploy": "rulepress.commands.deploy_cmd",
+    "export": "rulepress.commands.export_cmd",
     "test": "rulepress.commands.test_cmd",
     "tenant": "rulepress.commands.tenant_cmd",
+    "migrate": "rulepress.commands.migrate_cmd",
 }
 
 
@@ -43,7 +47,7 @@ def make_parser() -> argparse.ArgumentParser:
 def _save_traceback() -> str:
     fd, path = tempfile.mkstemp(prefix="rulepress-crash-", suffix=".log")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(f"rulepress {__version__} {datetime.datetime.now(datetime.timezone.utc).isoformat()}\n")
+        f.write(f"rulepress {__version__} {datetime.datetime.now(datetime.UTC).isoformat()}\n")
         f.write(f"argv: {sys.argv!r}\n\n")
         traceback.print_exc(file=f)
     return path

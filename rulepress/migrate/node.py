@@ -1,0 +1,100 @@
+"""Run the syntax-tree transformer (transform.js) in Node: one process for a whole batch of rules."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from rulepress.errors import UserError
+
+#: Node packages transform.js needs; installed by scripts/bootstrap (npm ci) from package.json.
+REQUIRED_PACKAGES = ("acorn", "eslint-scope")
+#: Environment variable naming a node_modules folder to use instead of the repository's.
+ENV_NODE_MODULES = "RULEPRESS_NODE_MODULES"
+
+
+@dataclass(frozen=True)
+class Todo:
+    """One idiom left for a person: what it is, the guide section covering it, the rule-code line."""
+
+    idiom: str
+    section: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Converted:
+    """The transformer's answer for one rule: action code and what it needs, or an error."""
+
+    id: str
+    code: str = ""
+    secrets: tuple[str, ...] = ()
+    dependencies: tuple[tuple[str, str], ...] = ()
+    todos: tuple[Todo, ...] = ()
+    denies: bool = False  # some callback(new Error(m)) became api.access.deny(m)
+    throws: bool = False  # some callback(err) became `throw err`
+    error_line: int = 0
+    error: str = ""
+
+
+def find_node_modules(root: Path, environ: Mapping[str, str] = os.environ) -> Path:
+    """The node_modules folder holding acorn and eslint-scope: the env override, else the nearest one
+    at or above the repository root, else the one beside this package's checkout."""
+    override = environ.get(ENV_NODE_MODULES)
+    candidates: list[Path] = []
+    if override:
+        candidates.append(Path(override))
+    else:
+        for folder in (root.resolve(), *root.resolve().parents):
+            candidates.append(folder / "node_modules")
+        here = Path(__file__).resolve()
+        candidates.extend(folder / "node_modules" for folder in here.parents)
+    for folder in candidates:
+        if all((folder / name / "package.json").is_file() for name in REQUIRED_PACKAGES):
+            return folder
+    where = override if override else str(root.resolve() / "node_modules")
+    raise UserError(
+        f"the Node packages rulepress migrate needs ({', '.join(REQUIRED_PACKAGES)}) are not installed "
+        f"in {where}: run scripts/bootstrap (it runs npm ci) in the repository"
+        + (f", or point {ENV_NODE_MODULES} at a node_modules folder that has them" if not override else "")
+    )
+
+
+def find_node() -> str:
+    node = shutil.which("node")
+    if node is None:
+        raise UserError("node was not found on PATH: rulepress migrate runs in Node (version 18 or later); "
+                        "install it and try again")
+    return node
+
+
+def transform(items: Sequence[tuple[str, str]], node_modules: Path, node: str | None = None) -> list[Converted]:
+    """Migrate every (id, rule code) pair in one Node process; answers come back in the same order."""
+    if not items:
+        return []
+    script = resources.files("rulepress").joinpath("migrate/transform.js")
+    payload = json.dumps([{"id": i, "code": code} for i, code in items])
+    env = {**os.environ, "NODE_PATH": str(node_modules)}
+    with resources.as_file(script) as script_path:
+        proc = subprocess.run([node or find_node(), str(script_path)], input=payload, text=True,
+                              capture_output=True, encoding="utf-8", check=False, env=env)
+    if proc.returncode != 0:
+        raise UserError(f"the migration failed to run in Node: {proc.stderr.strip()[-800:]}")
+    out = []
+    for raw in json.loads(proc.stdout):
+        if raw.get("error"):
+            out.append(Converted(raw["id"], error_line=int(raw["error"]["line"]),
+                                 error=str(raw["error"]["message"])))
+            continue
+        out.append(Converted(
+            raw["id"], raw["code"], tuple(raw["secrets"]), tuple(sorted(raw["dependencies"].items())),
+            tuple(Todo(t["idiom"], t["section"], int(t["line"])) for t in raw["todos"]),
+            bool(raw.get("denies")), bool(raw.get("throws")),
+        ))
+    return out

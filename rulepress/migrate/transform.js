@@ -1,0 +1,1091 @@
+// rulepress migrate: legacy Auth0 rule code -> post-login action code, on the syntax tree.
+//
+// Reads a JSON array of {id, code} on stdin; writes a JSON array of
+// {id, code, secrets, dependencies, todos: [{idiom, section, line}], error} on stdout.
+//
+// The rule is parsed with acorn (wrapped in parentheses: a rule is a function expression), scopes are
+// resolved with eslint-scope (so a shadowed `user` is left alone), and the output is the original source
+// with edits applied by source range: formatting and comments survive. An edit's replacement is computed
+// by a function that may render sub-ranges of the source, so edits nest (a claim assignment whose value
+// reads `configuration.X` is rewritten in both places). Whatever is not converted with confidence stays
+// as it was, under a `// TODO(migrate): <idiom> — see "<guide section>"` comment.
+'use strict';
+
+const acorn = require('acorn');
+const eslintScope = require('eslint-scope');
+const { builtinModules } = require('module');
+
+const AXIOS = { name: 'axios', version: '1.21.1' };
+
+// Sections of Auth0's "Migrate from Rules to Actions" guide.
+const S = {
+  user: 'Change how user data is accessed',
+  context: 'Change how context data is accessed',
+  deps: 'Convert dependencies',
+  callbacks: 'Convert callbacks',
+  secrets: 'Change handling of secrets',
+  claims: 'Convert custom claims in tokens',
+  mfa: 'Convert multi-factor triggering',
+  metadata: 'Convert user metadata updates',
+  mgmt: 'Convert other Management API calls',
+  redirects: 'Convert redirects',
+  sso: 'Convert current SSO clients references',
+  limits: 'Understand limitations',
+};
+
+// context.<key> -> event expression (null: no equivalent, needs a person).
+const CONTEXT_MAP = {
+  clientID: 'event.client.client_id',
+  clientName: 'event.client.name',
+  clientMetadata: 'event.client.metadata',
+  connection: 'event.connection.name',
+  connectionID: 'event.connection.id',
+  connectionStrategy: 'event.connection.strategy',
+  connectionMetadata: 'event.connection.metadata',
+  protocol: 'event.transaction.protocol',
+  tenant: 'event.tenant.id',
+  sessionID: 'event.session.id',
+  authentication: 'event.authentication',
+  authorization: 'event.authorization',
+  organization: 'event.organization',
+};
+const REQUEST_MAP = {
+  ip: 'ip', hostname: 'hostname', query: 'query', body: 'body', userAgent: 'user_agent',
+  language: 'language', method: 'method',
+};
+const GEOIP_MAP = {
+  country_code: 'countryCode', country_code3: 'countryCode3', country_name: 'countryName',
+  city_name: 'cityName', latitude: 'latitude', longitude: 'longitude', time_zone: 'timeZone',
+  continent_code: 'continentCode',
+};
+const CONTEXT_TODO = {
+  sso: ['context.sso', S.sso],
+  primaryUser: ['context.primaryUser (linked accounts)', S.limits],
+  connectionOptions: ['context.connectionOptions', S.limits],
+  samlConfiguration: ['context.samlConfiguration', S.context],
+  jwtConfiguration: ['context.jwtConfiguration', S.context],
+};
+const REQUEST_METHODS = { get: 'GET', post: 'POST', put: 'PUT', patch: 'PATCH', del: 'DELETE',
+  delete: 'DELETE', head: 'HEAD' };
+const MFA_OPTIONS = new Set(['allowRememberBrowser']);
+const DUO_OPTIONS = new Set(['host', 'ikey', 'skey']);
+
+class Unsupported extends Error {}
+
+function isIdent(node, name) {
+  return node && node.type === 'Identifier' && (name === undefined || node.name === name);
+}
+function propName(member) {
+  if (!member || member.type !== 'MemberExpression') return null;
+  if (!member.computed && member.property.type === 'Identifier') return member.property.name;
+  if (member.computed && member.property.type === 'Literal' && typeof member.property.value === 'string') {
+    return member.property.value;
+  }
+  return null;
+}
+function isNullish(node) {
+  return !node || (node.type === 'Literal' && node.value === null) || isIdent(node, 'undefined');
+}
+function isFunction(node) {
+  return node && (node.type === 'FunctionExpression' || node.type === 'ArrowFunctionExpression' ||
+    node.type === 'FunctionDeclaration');
+}
+function quote(s) {
+  return "'" + String(s).replace(/\\/g, '\\\\').replace(/'/g, "\\'") + "'";
+}
+
+function setParents(node, parent) {
+  node.parent = parent;
+  for (const key of Object.keys(node)) {
+    if (key === 'parent' || key === 'loc' || key === 'range') continue;
+    const value = node[key];
+    if (Array.isArray(value)) {
+      for (const child of value) if (child && typeof child.type === 'string') setParents(child, node);
+    } else if (value && typeof value.type === 'string') {
+      setParents(value, node);
+    }
+  }
+}
+
+function walk(node, visit) {
+  visit(node);
+  for (const key of Object.keys(node)) {
+    if (key === 'parent' || key === 'loc' || key === 'range') continue;
+    const value = node[key];
+    if (Array.isArray(value)) {
+      for (const child of value) if (child && typeof child.type === 'string') walk(child, visit);
+    } else if (value && typeof value.type === 'string') {
+      walk(value, visit);
+    }
+  }
+}
+
+class Migration {
+  constructor(code) {
+    this.src = '(' + code + '\n)';
+    this.offset = 1; // characters added before the rule's code
+    this.ast = acorn.parse(this.src, { ecmaVersion: 2022, sourceType: 'script', locations: true,
+      ranges: true });
+    const stmt = this.ast.body[0];
+    if (this.ast.body.length !== 1 || stmt.type !== 'ExpressionStatement' ||
+        !(stmt.expression.type === 'FunctionExpression' || stmt.expression.type === 'ArrowFunctionExpression')) {
+      throw new Unsupported('the rule is not a single function expression');
+    }
+    this.fn = stmt.expression;
+    if (this.fn.body.type !== 'BlockStatement') throw new Unsupported('the rule function has no body block');
+    setParents(this.ast, null);
+    this.scopes = eslintScope.analyze(this.ast, { ecmaVersion: 2022, sourceType: 'script' });
+    this.edits = [];
+    this.todos = [];
+    this.todoKeys = new Set();
+    this.secrets = new Set();
+    this.dependencies = new Map();
+    this.hoisted = [];
+    this.handlerFns = new Set([this.fn]); // functions whose body becomes handler code
+    this.inlined = new Map(); // inlined function -> {stmt it came from, whether its end ends that stmt}
+    this.roles = new Map(); // Identifier node -> role
+    this.usedNames = new Set();
+    for (const scope of this.scopes.scopes) {
+      for (const v of scope.variables) this.usedNames.add(v.name);
+      for (const r of scope.through) this.usedNames.add(r.identifier.name);
+    }
+    this.usedNames.add('event');
+    this.usedNames.add('api');
+  }
+
+  // ---- edits -------------------------------------------------------------------------------------
+  edit(node, fn, start, end) {
+    this.edits.push({ start: start === undefined ? node.start : start, end: end === undefined ? node.end : end,
+      fn: typeof fn === 'string' ? () => fn : fn, emitted: false });
+  }
+  render(start, end) {
+    const inside = this.edits.filter((e) =>
+      (e.start === e.end ? e.start >= start && e.start < end : e.start >= start && e.end <= end) &&
+      !(e.start === start && e.end === end && e.start !== e.end && e.rendering));
+    inside.sort((a, b) => a.start - b.start || (a.start === a.end ? 0 : 1) - (b.start === b.end ? 0 : 1) ||
+      (b.end - b.start) - (a.end - a.start));
+    let out = '';
+    let pos = start;
+    for (const e of inside) {
+      if (e.start < pos) {
+        if (e.end <= pos || e.start === e.end) continue; // nested in an edit already applied
+        throw new Error('overlapping edits at ' + e.start);
+      }
+      out += this.src.slice(pos, e.start);
+      e.rendering = true;
+      out += e.fn();
+      e.rendering = false;
+      e.emitted = true;
+      pos = e.end;
+    }
+    return out + this.src.slice(pos, end);
+  }
+  text(node) {
+    return this.render(node.start, node.end);
+  }
+  indentOf(node) {
+    const lineStart = this.src.lastIndexOf('\n', node.start - 1) + 1;
+    const m = /^[ \t]*/.exec(this.src.slice(lineStart));
+    return m[0];
+  }
+  freshName(base) {
+    let name = base;
+    for (let i = 2; this.usedNames.has(name); i++) name = base + i;
+    this.usedNames.add(name);
+    return name;
+  }
+
+  // ---- TODOs -------------------------------------------------------------------------------------
+  todo(node, idiom, section) {
+    const stmt = this.statementOf(node);
+    const line = node.loc.start.line;
+    const key = stmt.start + '|' + idiom;
+    const entry = { idiom, section, line };
+    if (!this.todoKeys.has(idiom + '|' + line)) {
+      this.todoKeys.add(idiom + '|' + line);
+      this.todos.push(entry);
+    }
+    if (this.todoKeys.has(key)) return;
+    this.todoKeys.add(key);
+    const indent = this.indentOf(stmt);
+    const at = stmt.start;
+    this.edits.push({ start: at, end: at, emitted: false, todo: true,
+      fn: () => '// TODO(migrate): ' + idiom + ' — see "' + section + '"\n' + indent });
+  }
+  statementOf(node) {
+    let n = node;
+    while (n.parent) {
+      const p = n.parent;
+      if ((p.type === 'BlockStatement' || p.type === 'Program') && p.body.includes(n)) return n;
+      if (p.type === 'SwitchCase' && p.consequent.includes(n)) return n;
+      n = p;
+    }
+    return node;
+  }
+  enclosingFunction(node) {
+    let n = node.parent;
+    while (n && !isFunction(n)) n = n.parent;
+    return n;
+  }
+  atHandlerLevel(node) {
+    return this.handlerFns.has(this.enclosingFunction(node));
+  }
+
+  // ---- roles of the rule's parameters and globals ------------------------------------------------
+  collectRoles() {
+    const fnScope = this.scopes.acquire(this.fn, true);
+    const names = ['user', 'context', 'callback'];
+    this.fn.params.forEach((param, i) => {
+      if (i > 2) return;
+      if (param.type !== 'Identifier') throw new Unsupported('rule parameters are not plain names');
+      const variable = fnScope.set.get(param.name);
+      for (const ref of variable.references) this.roles.set(ref.identifier, names[i]);
+    });
+    for (const ref of this.scopes.globalScope.through) {
+      const name = ref.identifier.name;
+      if (['configuration', 'auth0', 'UnauthorizedError', 'global', 'require', 'request'].includes(name)) {
+        this.roles.set(ref.identifier, name === 'request' ? 'request' : name);
+      }
+    }
+  }
+  refsOf(role) {
+    return [...this.roles].filter(([, r]) => r === role).map(([id]) => id);
+  }
+
+  // ---- require() ---------------------------------------------------------------------------------
+  convertRequires() {
+    for (const id of this.refsOf('require')) {
+      const call = id.parent;
+      if (!(call.type === 'CallExpression' && call.callee === id)) {
+        this.todo(id, 'require used as a value', S.deps);
+        continue;
+      }
+      const arg = call.arguments[0];
+      if (!(arg && arg.type === 'Literal' && typeof arg.value === 'string')) {
+        this.todo(call, 'require() of a computed module name', S.deps);
+        continue;
+      }
+      const m = /^((?:@[^/@]+\/)?[^/@]+)(?:@([^/]+))?(\/.*)?$/.exec(arg.value);
+      if (!m) {
+        this.todo(call, 'require(' + quote(arg.value) + ')', S.deps);
+        continue;
+      }
+      const [, name, version, subpath] = m;
+      const core = builtinModules.includes(name) || name.startsWith('node:');
+      if (name === 'request') {
+        this.bindRequest(call);
+        continue;
+      }
+      if (core) {
+        if (version) this.edit(arg, quote(name + (subpath || '')));
+        continue;
+      }
+      if (name === 'auth0') {
+        this.todo(call, 'the auth0 Management API client', S.mgmt);
+        continue;
+      }
+      if (!version || !/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/.test(version)) {
+        this.todo(call, 'require(' + quote(arg.value) + ') without an exact version', S.deps);
+        continue;
+      }
+      this.dependencies.set(name, version);
+      this.edit(arg, quote(name + (subpath || '')));
+      this.hoistRequire(call);
+    }
+  }
+  // `var x = require('m@1.2.3');` as a top-level statement of the rule moves above the handler.
+  hoistRequire(call) {
+    const decl = call.parent;
+    const stmt = decl && decl.parent;
+    if (!(decl.type === 'VariableDeclarator' && decl.init === call && decl.id.type === 'Identifier' &&
+          stmt.type === 'VariableDeclaration' && stmt.declarations.length === 1 &&
+          stmt.parent === this.fn.body)) return;
+    const kind = stmt.kind === 'var' ? 'const' : stmt.kind;
+    const variable = this.scopes.getDeclaredVariables(decl)[0];
+    if (variable && variable.references.some((r) => r.isWrite() && r.identifier !== decl.id)) return;
+    this.hoisted.push(() => kind + ' ' + decl.id.name + ' = ' + this.text(call) + ';');
+    this.removeStatement(stmt);
+  }
+  removeStatement(stmt) {
+    // Remove the statement and its line (indentation before, newline after) when it is alone on it.
+    const lineStart = this.src.lastIndexOf('\n', stmt.start - 1) + 1;
+    const before = this.src.slice(lineStart, stmt.start);
+    const nl = this.src.indexOf('\n', stmt.end);
+    const after = nl === -1 ? '' : this.src.slice(stmt.end, nl);
+    if (/^[ \t]*$/.test(before) && /^[ \t]*$/.test(after) && nl !== -1) {
+      this.edit(stmt, '', lineStart, nl + 1);
+    } else {
+      this.edit(stmt, '');
+    }
+  }
+
+  // ---- the request module -> axios ---------------------------------------------------------------
+  bindRequest(call) {
+    // require('request') bound to a variable: its uses are request calls; anything else is a TODO.
+    const decl = call.parent;
+    if (!(decl.type === 'VariableDeclarator' && decl.init === call && decl.id.type === 'Identifier')) {
+      this.todo(call, 'the request module used without a variable', S.deps);
+      return;
+    }
+    const variable = this.scopes.getDeclaredVariables(decl)[0];
+    for (const ref of variable.references) {
+      if (ref.identifier !== decl.id) this.roles.set(ref.identifier, 'request');
+    }
+    const stmt = decl.parent;
+    if (stmt.declarations.length === 1) this.removeStatement(stmt);
+    else this.todo(call, 'the request module declared with other variables', S.deps);
+  }
+  requestCall(expr) {
+    // request(opts, cb) / request.get(opts, cb) ... -> {method, options, cb} or null
+    if (!expr || expr.type !== 'CallExpression') return null;
+    const callee = expr.callee;
+    let method = null;
+    if (isIdent(callee) && this.roles.get(callee) === 'request') method = null;
+    else if (callee.type === 'MemberExpression' && isIdent(callee.object) &&
+             this.roles.get(callee.object) === 'request' && REQUEST_METHODS[propName(callee)]) {
+      method = REQUEST_METHODS[propName(callee)];
+    } else return null;
+    const [options, cb] = expr.arguments;
+    if (expr.arguments.length !== 2 || !isFunction(cb) || cb.body.type !== 'BlockStatement') return null;
+    return { method, options, cb };
+  }
+  axiosConfig(method, options, indent) {
+    const inner = indent + '  ';
+    const props = [];
+    if (method) props.push('method: ' + quote(method));
+    let sawJson = false;
+    if (options.type !== 'ObjectExpression') {
+      props.push('url: ' + this.text(options));
+    } else {
+      for (const p of options.properties) {
+        const key = p.type === 'Property' && !p.computed ?
+          (p.key.type === 'Identifier' ? p.key.name : String(p.key.value)) : null;
+        if (key === null || p.kind !== 'init' || p.method) {
+          this.todo(p, 'a request option that is not a plain key', S.deps);
+          continue;
+        }
+        const v = () => this.text(p.value);
+        if (key === 'url' || key === 'uri') props.push('url: ' + v());
+        else if (key === 'method') props.push('method: ' + v());
+        else if (key === 'headers') props.push('headers: ' + v());
+        else if (key === 'qs') props.push('params: ' + v());
+        else if (key === 'timeout') props.push('timeout: ' + v());
+        else if (key === 'body') props.push('data: ' + v());
+        else if (key === 'form') props.push('data: new URLSearchParams(' + v() + ')');
+        else if (key === 'json') {
+          sawJson = true;
+          if (p.value.type === 'Literal' && p.value.value === false) sawJson = false;
+          else if (!(p.value.type === 'Literal' && p.value.value === true)) props.push('data: ' + v());
+        } else if (key === 'auth' && p.value.type === 'ObjectExpression') {
+          const parts = [];
+          for (const ap of p.value.properties) {
+            const k = ap.type === 'Property' && !ap.computed && isIdent(ap.key) ? ap.key.name : null;
+            if (k === 'user' || k === 'username') parts.push('username: ' + this.text(ap.value));
+            else if (k === 'pass' || k === 'password') parts.push('password: ' + this.text(ap.value));
+            else this.todo(ap, 'request option auth.' + (k || '?'), S.deps);
+          }
+          props.push('auth: { ' + parts.join(', ') + ' }');
+        } else {
+          this.todo(p, 'request option ' + quote(key), S.deps);
+        }
+      }
+    }
+    if (!sawJson) props.push("responseType: 'text'");
+    props.push('validateStatus: () => true');
+    return '{\n' + props.map((p) => inner + p).join(',\n') + '\n' + indent + '}';
+  }
+  convertRequestStatement(stmt, rc) {
+    const { method, options, cb } = rc;
+    this.handlerFns.add(cb);
+    this.inlined.set(cb, { stmt, tail: true });
+    this.dependencies.set(AXIOS.name, AXIOS.version);
+    this.needAxios = true;
+    const [errP, resP, bodyP] = cb.params;
+    for (const p of [errP, resP, bodyP]) {
+      if (p && p.type !== 'Identifier') throw new Unsupported('request callback parameters are not plain names');
+    }
+    const cbScope = this.scopes.acquire(cb, true);
+    const errName = errP ? errP.name : this.freshName('err');
+    const resName = resP ? resP.name : this.freshName('response');
+    if (resP) {
+      for (const ref of cbScope.set.get(resP.name).references) {
+        const m = ref.identifier.parent;
+        const key = propName(m);
+        if (m.type === 'MemberExpression' && m.object === ref.identifier && !m.computed &&
+            (key === 'statusCode' || key === 'body')) {
+          this.edit(m.property, key === 'statusCode' ? 'status' : 'data');
+        }
+      }
+    }
+    this.edit(stmt, () => {
+      const indent = this.indentOf(stmt);
+      const bodyIndent = cb.body.body.length ? this.indentOf(cb.body.body[0]) : indent + '  ';
+      const call = 'await axios(' + this.axiosConfig(method, options, indent + '  ') + ')';
+      const stmts = cb.body.body;
+      const first = stmts[0];
+      const out = [];
+      // Idiomatic shape when the callback starts with `if (err) { ...; return }` and no else.
+      if (first && first.type === 'IfStatement' && isIdent(first.test, errName) && !first.alternate &&
+          this.terminates(first.consequent)) {
+        const cons = first.consequent;
+        out.push('let ' + resName + ';');
+        out.push(indent + 'try {');
+        out.push(indent + '  ' + resName + ' = ' + call + ';');
+        out.push(indent + '} catch (' + errName + ') {');
+        out.push(indent + '  ' + (cons.type === 'BlockStatement' ?
+          this.blockInner(cons, indent + '  ') : this.reindent(this.text(cons), this.indentOf(cons), indent + '  ')));
+        out.push(indent + '}');
+        if (bodyP) out.push(indent + 'const ' + bodyP.name + ' = ' + resName + '.data;');
+        const rest = this.blockInner(cb.body, indent, first.end);
+        if (rest) out.push(indent + rest);
+      } else {
+        const caught = this.freshName('error');
+        out.push('let ' + errName + ' = null;');
+        out.push(indent + 'let ' + resName + ';');
+        out.push(indent + 'try {');
+        out.push(indent + '  ' + resName + ' = ' + call + ';');
+        out.push(indent + '} catch (' + caught + ') {');
+        out.push(indent + '  ' + errName + ' = ' + caught + ';');
+        out.push(indent + '}');
+        if (bodyP) out.push(indent + 'const ' + bodyP.name + ' = ' + resName + ' ? ' + resName + '.data : undefined;');
+        if (stmts.length) out.push(indent + this.blockInner(cb.body, indent));
+      }
+      return out.join('\n');
+    });
+  }
+  blockInner(block, indent, from) {
+    // The statements (and comments) inside a block from `from` on, re-indented to `indent`, no braces.
+    const stmts = block.body.filter((st) => from === undefined || st.start >= from);
+    let start = from === undefined ? block.start + 1 : from;
+    const firstLineEnd = this.src.indexOf('\n', start);
+    if (firstLineEnd !== -1 && (!stmts.length || firstLineEnd < stmts[0].start) &&
+        /^[ \t]*$/.test(this.src.slice(start, firstLineEnd))) {
+      start = firstLineEnd + 1;
+    }
+    const text = this.render(start, block.end - 1).replace(/\s+$/, '');
+    if (!text.trim()) return '';
+    const lineStart = this.src.lastIndexOf('\n', start - 1) + 1;
+    const origIndent = stmts.length ? this.indentOf(stmts[0]) : /^[ \t]*/.exec(this.src.slice(lineStart))[0];
+    return this.reindent(text.replace(/^\s*/, ''), origIndent, indent);
+  }
+  reindent(text, from, to) {
+    if (from === to) return text;
+    return text.split('\n').map((line, i) => {
+      if (i === 0) return line;
+      if (line.startsWith(from)) return to + line.slice(from.length);
+      if (/^[ \t]*$/.test(line)) return '';
+      if (from.startsWith(to)) return line; // less indented than expected: leave it
+      return line;
+    }).join('\n');
+  }
+  terminates(stmt) {
+    if (!stmt) return false;
+    if (stmt.type === 'ReturnStatement' || stmt.type === 'ThrowStatement') return true;
+    if (stmt.type === 'ExpressionStatement' && this.isCallbackCall(stmt.expression)) return true;
+    if (stmt.type === 'BlockStatement') return this.terminates(stmt.body[stmt.body.length - 1]);
+    if (stmt.type === 'IfStatement') return this.terminates(stmt.consequent) && this.terminates(stmt.alternate);
+    return false;
+  }
+  // Is `stmt` the last thing the handler does on its path (so `return;` there is noise)?
+  isTailStmt(stmt) {
+    const p = stmt.parent;
+    if (p.type === 'BlockStatement') {
+      const live = p.body.filter((st) => st.type !== 'FunctionDeclaration');
+      return live[live.length - 1] === stmt && this.isTailBlock(p);
+    }
+    if (p.type === 'IfStatement') return this.isTailStmt(p);
+    return false;
+  }
+  isTailBlock(block) {
+    const p = block.parent;
+    if (p === this.fn || this.helpers.some((h) => h.fn === p)) return true;
+    if (this.inlined.has(p)) {
+      const i = this.inlined.get(p);
+      return i.tail && this.isTailStmt(i.stmt);
+    }
+    if (p.type === 'IfStatement') return this.isTailStmt(p);
+    if (p.type === 'BlockStatement') return this.isTailStmt(block);
+    if (p.type === 'TryStatement') return !p.finalizer && p.block === block && this.isTailStmt(p);
+    if (p.type === 'CatchClause') return !p.parent.finalizer && this.isTailStmt(p.parent);
+    return false;
+  }
+  isCallbackCall(expr) {
+    return expr && expr.type === 'CallExpression' && isIdent(expr.callee) && this.roles.get(expr.callee) === 'callback';
+  }
+
+  // ---- promise chains -> await -------------------------------------------------------------------
+  promiseChain(expr) {
+    // P.then(f)...[.catch(g)] -> {root, thens: [f...], catchFn}
+    const links = [];
+    let e = expr;
+    while (e && e.type === 'CallExpression' && e.callee.type === 'MemberExpression' && !e.callee.computed &&
+           ['then', 'catch'].includes(propName(e.callee))) {
+      links.unshift({ kind: propName(e.callee), args: e.arguments });
+      e = e.callee.object;
+    }
+    if (!links.length) return null;
+    const thens = [];
+    let catchFn = null;
+    for (let i = 0; i < links.length; i++) {
+      const l = links[i];
+      if (l.kind === 'then') {
+        if (catchFn || l.args.length !== 1 || !(isFunction(l.args[0]))) return null;
+        thens.push(l.args[0]);
+      } else {
+        if (i !== links.length - 1 || l.args.length !== 1) return null;
+        catchFn = l.args[0];
+        if (!(isFunction(catchFn) || (isIdent(catchFn) && this.roles.get(catchFn) === 'callback'))) return null;
+      }
+    }
+    // every then but the last hands a value on: an expression body or a single final `return X`
+    for (let i = 0; i < thens.length - 1; i++) {
+      const f = thens[i];
+      if (f.body.type === 'BlockStatement') {
+        let ok = true;
+        walk(f.body, (n) => {
+          if (n.type === 'ReturnStatement' && this.enclosingFunction(n) === f && n !== f.body.body[f.body.body.length - 1]) ok = false;
+        });
+        const last = f.body.body[f.body.body.length - 1];
+        if (!ok || !last || last.type !== 'ReturnStatement') return null;
+      }
+    }
+    for (const f of thens) if (f.params.length > 1 || (f.params[0] && f.params[0].type === 'AssignmentPattern')) return null;
+    if (thens.length === 0 && !catchFn) return null;
+    if (this.metadataCall(e) && thens[0] && thens[0].params.length) return null;
+    return { root: e, thens, catchFn };
+  }
+  convertPromiseStatement(stmt, chain) {
+    const { root, thens, catchFn } = chain;
+    thens.forEach((f, i) => {
+      this.handlerFns.add(f);
+      this.inlined.set(f, { stmt, tail: i === thens.length - 1 });
+    });
+    if (catchFn && isFunction(catchFn)) {
+      this.handlerFns.add(catchFn);
+      this.inlined.set(catchFn, { stmt, tail: true });
+    }
+    this.edit(stmt, () => {
+      const indent = this.indentOf(stmt);
+      const useTry = catchFn && isFunction(catchFn);
+      const inner = useTry ? indent + '  ' : indent;
+      const lines = [];
+      let prev = this.awaitText(root, inner);
+      thens.forEach((f, i) => {
+        const last = i === thens.length - 1;
+        const param = f.params[0];
+        if (prev !== null) {
+          if (param) lines.push('const ' + this.text(param) + ' = ' + prev + ';');
+          else lines.push(prev.startsWith('await ') ? prev + ';' : prev);
+        }
+        if (f.body.type !== 'BlockStatement') {
+          if (last) {
+            const success = this.isCallbackCall(f.body) && (!f.body.arguments.length || isNullish(f.body.arguments[0]));
+            if (!(success && this.isTailStmt(stmt))) lines.push(this.expressionStatement(f.body, inner));
+            prev = null;
+          } else {
+            prev = 'await (' + this.text(f.body) + ')';
+          }
+        } else {
+          const stmts = f.body.body;
+          const from = stmts.length ? this.indentOf(stmts[0]) : inner;
+          if (last) {
+            if (stmts.length) lines.push(this.blockInner(f.body, inner));
+            prev = null;
+          } else {
+            const ret = stmts[stmts.length - 1];
+            if (stmts.length > 1) {
+              lines.push(this.reindent(this.render(stmts[0].start, stmts[stmts.length - 2].end), from, inner));
+            }
+            prev = ret.argument ? 'await (' + this.text(ret.argument) + ')' : 'await undefined';
+          }
+        }
+      });
+      if (prev !== null) lines.push(prev.startsWith('await ') ? prev + ';' : prev);
+      const body = lines.filter((l) => l !== '').join('\n' + inner);
+      if (!useTry) return body;
+      const param = catchFn.params[0] ? this.text(catchFn.params[0]) : this.freshName('err');
+      const catchBody = catchFn.body.type === 'BlockStatement' ?
+        this.blockInner(catchFn.body, indent + '  ') : this.expressionStatement(catchFn.body, indent + '  ');
+      return 'try {\n' + inner + body + '\n' + indent + '} catch (' + param + ') {\n' + indent + '  ' +
+        catchBody + '\n' + indent + '}';
+    });
+  }
+  awaitText(root, indent) {
+    // The awaited expression; a metadata update becomes api.user calls (nothing to await).
+    const md = this.metadataCall(root);
+    if (md) return this.metadataStatements(md, indent);
+    return 'await ' + this.text(root);
+  }
+  expressionStatement(expr, indent) {
+    if (this.isCallbackCall(expr)) return this.callbackReplacement(expr, true);
+    return this.reindent(this.text(expr), this.indentOf(expr), indent) + ';';
+  }
+
+  // ---- auth0.users.update*Metadata -> api.user.set*Metadata --------------------------------------
+  metadataCall(expr) {
+    if (!expr || expr.type !== 'CallExpression') return null;
+    const c = expr.callee;
+    const name = propName(c);
+    if (!(name === 'updateAppMetadata' || name === 'updateUserMetadata')) return null;
+    const users = c.object;
+    if (!(users.type === 'MemberExpression' && propName(users) === 'users' && isIdent(users.object) &&
+          this.roles.get(users.object) === 'auth0')) return null;
+    const [id, data] = expr.arguments;
+    if (expr.arguments.length !== 2) return null;
+    if (!(id.type === 'MemberExpression' && propName(id) === 'user_id' && isIdent(id.object) &&
+          this.roles.get(id.object) === 'user')) return null;
+    return { method: name === 'updateAppMetadata' ? 'setAppMetadata' : 'setUserMetadata', data, call: expr };
+  }
+  metadataStatements(md, indent) {
+    md.call.converted = true;
+    const { method, data } = md;
+    if (data.type === 'ObjectExpression' && data.properties.every((p) => p.type === 'Property' && !p.computed &&
+        p.kind === 'init' && !p.method)) {
+      return data.properties.map((p) => {
+        const key = isIdent(p.key) ? quote(p.key.name) : quote(p.key.value);
+        return 'api.user.' + method + '(' + key + ', ' + this.text(p.value) + ');';
+      }).join('\n' + indent) || '';
+    }
+    const k = this.freshName('key');
+    const v = this.freshName('value');
+    return 'for (const [' + k + ', ' + v + '] of Object.entries(' + this.text(data) + ')) {\n' + indent +
+      '  api.user.' + method + '(' + k + ', ' + v + ');\n' + indent + '}';
+  }
+
+  // ---- statement-level async patterns ------------------------------------------------------------
+  convertAsyncStatements() {
+    // Walk statements of handler-level functions, outermost first; inlined callbacks join the handler.
+    const visitBlock = (stmts) => {
+      for (const stmt of stmts) {
+        let expr = null;
+        if (stmt.type === 'ExpressionStatement') expr = stmt.expression;
+        else if (stmt.type === 'ReturnStatement') expr = stmt.argument;
+        if (expr && expr.type === 'AwaitExpression') expr = expr.argument;
+        const rc = this.requestCall(expr);
+        const chain = rc ? null : this.promiseChain(expr);
+        const md = rc || chain ? null : this.metadataCall(expr);
+        if (rc) this.convertRequestStatement(stmt, rc);
+        else if (chain) this.convertPromiseStatement(stmt, chain);
+        else if (md) this.edit(stmt, () => this.metadataStatements(md, this.indentOf(stmt)));
+      }
+    };
+    let changed = true;
+    const done = this.asyncDone;
+    while (changed) {
+      changed = false;
+      for (const fn of [...this.handlerFns]) {
+        if (done.has(fn)) continue;
+        done.add(fn);
+        changed = true;
+        walk(fn.body, (n) => {
+          if (n.type === 'BlockStatement' && this.enclosingFunctionOfBlock(n) === fn) visitBlock(n.body);
+          if (n.type === 'SwitchCase' && this.enclosingFunction(n) === fn) visitBlock(n.consequent);
+        });
+      }
+    }
+  }
+  enclosingFunctionOfBlock(block) {
+    return isFunction(block.parent) && block.parent.body === block ? block.parent : this.enclosingFunction(block);
+  }
+
+  // ---- callback(...) -----------------------------------------------------------------------------
+  callbackReplacement(call, asStatement) {
+    const args = call.arguments;
+    const ret = (s) => 'return' + (s ? ' ' + s : '') + ';';
+    if (args.length === 0 || isNullish(args[0])) return ret('');
+    const err = args[0];
+    if (err.type === 'NewExpression' && isIdent(err.callee) &&
+        (this.roles.get(err.callee) === 'UnauthorizedError' || err.callee.name === 'Error') &&
+        err.arguments.length <= 1) {
+      this.denies = true;
+      return ret('api.access.deny(' + (err.arguments[0] ? this.text(err.arguments[0]) : "'Access denied'") + ')');
+    }
+    this.throws = true;
+    return 'throw ' + this.text(err) + ';';
+  }
+  convertCallbacks() {
+    for (const id of this.refsOf('callback')) {
+      const call = id.parent;
+      if (!(call.type === 'CallExpression' && call.callee === id)) {
+        this.todo(id, 'callback passed on as a value', S.callbacks);
+        continue;
+      }
+      if (!this.atHandlerLevel(call)) {
+        this.todo(call, 'callback inside asynchronous work', S.callbacks);
+        continue;
+      }
+      const args = call.arguments;
+      if (args.length > 1 && !isNullish(args[0])) {
+        this.todo(call, 'callback with an error that may be null', S.callbacks);
+        continue;
+      }
+      const p = call.parent;
+      const success = args.length === 0 || isNullish(args[0]);
+      if (success && (p.type === 'ExpressionStatement' || p.type === 'ReturnStatement') &&
+          p.parent.type === 'BlockStatement' && this.isTailStmt(p)) {
+        this.removeStatement(p);
+      } else if (p.type === 'ExpressionStatement' || (p.type === 'ReturnStatement' && p.argument === call)) {
+        this.edit(p, () => this.callbackReplacement(call, true));
+      } else if (p.type === 'ArrowFunctionExpression' && p.body === call && this.handlerFns.has(p)) {
+        // an inlined expression-bodied arrow; the promise conversion renders it
+      } else {
+        this.todo(call, 'callback inside an expression', S.callbacks);
+      }
+    }
+    for (const id of this.refsOf('UnauthorizedError')) {
+      const ne = id.parent;
+      const call = ne && ne.parent;
+      const ok = ne.type === 'NewExpression' && call && call.type === 'CallExpression' &&
+        call.arguments[0] === ne && this.isCallbackCall(call) && this.atHandlerLevel(call);
+      if (!ok) this.todo(id, 'UnauthorizedError outside callback()', S.callbacks);
+    }
+  }
+
+  // ---- user ----------------------------------------------------------------------------------------
+  convertUser() {
+    for (const id of this.refsOf('user')) {
+      this.edit(id, 'event.user');
+      const m = id.parent;
+      if (m.type === 'MemberExpression' && m.object === id) {
+        const key = propName(m);
+        const a = m.parent;
+        const written = (a.type === 'AssignmentExpression' && a.left === m) ||
+          (a.type === 'UpdateExpression' && a.argument === m) || (a.type === 'UnaryExpression' && a.operator === 'delete');
+        if (written && key !== 'app_metadata' && key !== 'user_metadata') {
+          this.todo(m, 'assignment to user.' + (key || '[…]'), S.user);
+        }
+      } else if (m.type === 'AssignmentExpression' && m.left === id) {
+        this.todo(id, 'assignment to user', S.user);
+      }
+    }
+  }
+
+  // ---- context ------------------------------------------------------------------------------------
+  convertContext() {
+    const isProtocolCheck = (n) => n.type === 'BinaryExpression' &&
+      [n.left, n.right].some((x) => x.type === 'Literal' && x.value === 'redirect-callback');
+    for (const id of this.refsOf('context')) {
+      const m = id.parent;
+      if (m.type === 'CallExpression' && this.isCallbackCall(m)) continue; // callback(null, user, context)
+      if (!(m.type === 'MemberExpression' && m.object === id)) {
+        this.todo(id, 'context used as a whole', S.context);
+        continue;
+      }
+      const key = propName(m);
+      const parent = m.parent;
+      if (key === 'idToken' || key === 'accessToken') {
+        this.convertClaim(m, key);
+        continue;
+      }
+      if (key === 'multifactor') {
+        this.convertMfa(m);
+        continue;
+      }
+      if (key === 'redirect') {
+        this.convertRedirect(m);
+        continue;
+      }
+      const written = (parent.type === 'AssignmentExpression' && parent.left === m);
+      if (written) {
+        this.todo(m, 'assignment to context.' + key, S.context);
+        continue;
+      }
+      if (key === 'protocol' && isProtocolCheck(parent)) {
+        this.todo(parent, "the 'redirect-callback' protocol (continue after a redirect)", S.redirects);
+      }
+      if (key in CONTEXT_MAP) {
+        this.edit(m, CONTEXT_MAP[key]);
+      } else if (key === 'request') {
+        this.convertRequestContext(m);
+      } else if (key === 'stats') {
+        if (propName(parent) === 'loginsCount' && parent.object === m) this.edit(parent, 'event.stats.logins_count');
+        else this.todo(m, 'context.stats', S.context);
+      } else if (key in CONTEXT_TODO) {
+        const [idiom, section] = CONTEXT_TODO[key];
+        this.todo(m, idiom, section);
+      } else {
+        this.todo(m, 'context.' + (key || '[…]'), S.context);
+      }
+    }
+  }
+  convertRequestContext(m) {
+    const p = m.parent;
+    const key = p.type === 'MemberExpression' && p.object === m ? propName(p) : null;
+    if (key === 'geoip') {
+      const g = p.parent;
+      const gk = g.type === 'MemberExpression' && g.object === p ? propName(g) : null;
+      if (gk && GEOIP_MAP[gk]) this.edit(g, 'event.request.geoip.' + GEOIP_MAP[gk]);
+      else this.todo(p, 'context.request.geoip (its keys are renamed in actions)', S.context);
+    } else if (key && REQUEST_MAP[key]) {
+      this.edit(p, 'event.request.' + REQUEST_MAP[key]);
+    } else {
+      this.todo(m, 'context.request' + (key ? '.' + key : ''), S.context);
+    }
+  }
+  convertClaim(m, which) {
+    // context.idToken[k] = v  ->  api.idToken.setCustomClaim(k, v)
+    const target = m.parent;
+    const assign = target.parent;
+    const api = which === 'idToken' ? 'api.idToken' : 'api.accessToken';
+    if (target.type === 'MemberExpression' && target.object === m && assign.type === 'AssignmentExpression' &&
+        assign.left === target && assign.operator === '=') {
+      const claim = propName(target);
+      if (which === 'accessToken' && claim === 'scope') {
+        this.todo(assign, 'context.accessToken.scope', S.claims);
+        return;
+      }
+      const keyText = () => (target.computed ? this.text(target.property) : quote(target.property.name));
+      this.edit(assign, () => api + '.setCustomClaim(' + keyText() + ', ' + this.text(assign.right) + ')');
+      return;
+    }
+    this.todo(m, 'context.' + which + ' used other than to set a claim', S.claims);
+  }
+  convertMfa(m) {
+    const assign = m.parent;
+    if (!(assign.type === 'AssignmentExpression' && assign.left === m && assign.operator === '=' &&
+          assign.right.type === 'ObjectExpression')) {
+      this.todo(m, 'context.multifactor', S.mfa);
+      return;
+    }
+    let provider = null;
+    const opts = [];
+    const duo = [];
+    for (const p of assign.right.properties) {
+      const k = p.type === 'Property' && !p.computed ? (isIdent(p.key) ? p.key.name : p.key.value) : null;
+      if (k === 'provider') provider = p.value;
+      else if (MFA_OPTIONS.has(k)) opts.push(p);
+      else if (DUO_OPTIONS.has(k)) duo.push(p);
+      else {
+        this.todo(p, 'context.multifactor option ' + quote(k || '…'), S.mfa);
+        return;
+      }
+    }
+    if (!provider) {
+      this.todo(m, 'context.multifactor without a provider', S.mfa);
+      return;
+    }
+    this.edit(assign, () => {
+      const parts = opts.map((p) => this.text(p));
+      if (duo.length) parts.push('providerOptions: { ' + duo.map((p) => this.text(p)).join(', ') + ' }');
+      return 'api.multifactor.enable(' + this.text(provider) + (parts.length ? ', { ' + parts.join(', ') + ' }' : '') + ')';
+    });
+  }
+  convertRedirect(m) {
+    const assign = m.parent;
+    if (assign.type === 'AssignmentExpression' && assign.left === m && assign.operator === '=' &&
+        assign.right.type === 'ObjectExpression' && assign.right.properties.length === 1) {
+      const p = assign.right.properties[0];
+      if (p.type === 'Property' && !p.computed && (isIdent(p.key, 'url') || p.key.value === 'url')) {
+        this.edit(assign, () => 'api.redirect.sendUserTo(' + this.text(p.value) + ')');
+        return;
+      }
+    }
+    this.todo(m, 'context.redirect', S.redirects);
+  }
+
+  // ---- configuration, auth0, global --------------------------------------------------------------
+  convertConfiguration() {
+    for (const id of this.refsOf('configuration')) {
+      const p = id.parent;
+      if (p.type === 'MemberExpression' && p.object === id) {
+        const key = propName(p);
+        const written = p.parent.type === 'AssignmentExpression' && p.parent.left === p;
+        if (key && !written) {
+          this.secrets.add(key);
+          this.edit(id, 'event.secrets');
+          continue;
+        }
+      } else if (p.type === 'VariableDeclarator' && p.init === id && p.id.type === 'ObjectPattern' &&
+                 p.id.properties.every((q) => q.type === 'Property' && !q.computed)) {
+        for (const q of p.id.properties) this.secrets.add(isIdent(q.key) ? q.key.name : String(q.key.value));
+        this.edit(id, 'event.secrets');
+        continue;
+      }
+      this.todo(id, 'configuration used other than as configuration.KEY', S.secrets);
+    }
+  }
+  convertAuth0() {
+    for (const id of this.refsOf('auth0')) {
+      const users = id.parent;
+      const call = users.parent && users.parent.parent;
+      const md = call && this.metadataCall(call);
+      if (md) {
+        if (!md.handled) {
+          md.handled = true;
+          // converted by the statement pass when it is a statement or an awaited chain root
+          if (!this.isConvertedMetadata(call)) {
+            this.todo(call, 'auth0.users.' + propName(users.parent) + ' inside an expression', S.metadata);
+          }
+        }
+        continue;
+      }
+      if (call && call.type === 'CallExpression' && (propName(users.parent) === 'updateAppMetadata' ||
+          propName(users.parent) === 'updateUserMetadata')) {
+        this.todo(call, 'a metadata update of another user', S.metadata);
+        continue;
+      }
+      const what = propName(users);
+      this.todo(id, 'auth0' + (what ? '.' + what : '') + ' (Management API)', S.mgmt);
+    }
+  }
+  isConvertedMetadata(call) {
+    // a statement `X;` / `return X;` / `await X;`, or the root of a converted promise chain
+    let n = call.parent;
+    if (n.type === 'AwaitExpression') n = n.parent;
+    if (n.type === 'ExpressionStatement' || n.type === 'ReturnStatement') return this.atHandlerLevel(call);
+    let root = call;
+    while (root.parent && root.parent.type === 'MemberExpression' && root.parent.object === root &&
+           root.parent.parent.type === 'CallExpression') root = root.parent.parent;
+    if (root === call) return false;
+    let s = root.parent;
+    if (s.type === 'AwaitExpression') s = s.parent;
+    return (s.type === 'ExpressionStatement' || s.type === 'ReturnStatement') && this.promiseChain(root) !== null &&
+      this.atHandlerLevel(root);
+  }
+  convertGlobal() {
+    const assigned = new Set();
+    const refs = this.refsOf('global');
+    for (const id of refs) {
+      const m = id.parent;
+      if (m.type === 'MemberExpression' && m.object === id && m.parent.type === 'AssignmentExpression' &&
+          m.parent.left === m) assigned.add(propName(m));
+    }
+    for (const id of refs) {
+      const m = id.parent;
+      const key = m.type === 'MemberExpression' && m.object === id ? propName(m) : null;
+      if (!key) this.todo(id, 'global used as a whole', S.limits);
+      else if (!assigned.has(key)) this.todo(m, 'global.' + key + ' set by another rule', S.limits);
+      // A value this rule caches on `global` itself still works: Node's global exists in actions too.
+    }
+  }
+  checkRequestLeftovers() {
+    for (const id of this.refsOf('request')) {
+      const call = id.parent.type === 'MemberExpression' ? id.parent.parent : id.parent;
+      let stmt = call.parent;
+      if (stmt && stmt.type === 'AwaitExpression') stmt = stmt.parent;
+      const rc = this.requestCall(call);
+      const converted = rc && stmt && (stmt.type === 'ExpressionStatement' || stmt.type === 'ReturnStatement') &&
+        this.handlerFns.has(rc.cb);
+      if (!converted) this.todo(id, 'the request module (deprecated) used other than request(options, callback)', S.deps);
+    }
+  }
+
+  // ---- local helper functions that finish the rule (`function done(x) { ...; callback(null, ...) }`) --
+  convertHelpers() {
+    for (const stmt of this.fn.body.body) {
+      if (stmt.type !== 'FunctionDeclaration' || stmt.async || stmt.generator) continue;
+      let usesCallback = false;
+      walk(stmt.body, (n) => {
+        if (isIdent(n) && this.roles.get(n) === 'callback' && this.enclosingFunction(n) === stmt) usesCallback = true;
+      });
+      if (!usesCallback) continue;
+      const variable = this.scopes.getDeclaredVariables(stmt)[0];
+      const sites = variable.references.map((r) => r.identifier);
+      const ok = sites.length > 0 && sites.every((id) => {
+        const call = id.parent;
+        if (!(call.type === 'CallExpression' && call.callee === id)) return false;
+        const st = call.parent;
+        if (!this.atHandlerLevel(call)) return false;
+        if (st.type === 'ReturnStatement') return true;
+        return st.type === 'ExpressionStatement' && st.parent.type === 'BlockStatement' && this.isTailStmtStatic(st);
+      });
+      if (!ok) continue;
+      this.handlerFns.add(stmt);
+      this.helpers.push({ fn: stmt, sites });
+    }
+  }
+  isTailStmtStatic(st) {
+    // tail position judged before any inlining: last live statement of the rule body or of an if branch
+    const p = st.parent;
+    if (p.type !== 'BlockStatement') return p.type === 'IfStatement' && this.isTailStmtStatic(p);
+    const live = p.body.filter((x) => x.type !== 'FunctionDeclaration');
+    if (live[live.length - 1] !== st) return false;
+    if (p.parent === this.fn) return true;
+    if (p.parent.type === 'IfStatement') return this.isTailStmtStatic(p.parent);
+    if (this.inlined.has(p.parent)) {
+      const i = this.inlined.get(p.parent);
+      return i.tail && this.isTailStmtStatic(i.stmt);
+    }
+    return false;
+  }
+  finishHelpers() {
+    for (const { fn, sites } of this.helpers) {
+      const awaits = [...this.inlined.values()].some((i) => this.enclosingFunction(i.stmt) === fn ||
+        this.enclosingFunction(this.enclosingFunction(i.stmt) || fn) === fn);
+      if (!awaits) continue;
+      this.edit(fn, 'async ', fn.start, fn.start);
+      for (const id of sites) this.edit(id, 'await ' + id.name);
+    }
+  }
+
+  run() {
+    this.helpers = [];
+    this.asyncDone = new Set();
+    this.collectRoles();
+    this.convertRequires();
+    this.convertAsyncStatements();
+    this.convertHelpers();
+    this.convertAsyncStatements();
+    this.finishHelpers();
+    this.checkRequestLeftovers();
+    this.convertCallbacks();
+    this.convertUser();
+    this.convertContext();
+    this.convertConfiguration();
+    this.convertAuth0();
+    this.convertGlobal();
+    if (!this.fn.async && this.fn.generator) throw new Unsupported('a generator function is not a rule');
+    const bodyText = this.blockInner(this.fn.body, '  ');
+    const lost = this.edits.filter((e) => e.todo && !e.emitted);
+    const leading = this.src.slice(this.offset, this.fn.start).trim();
+    const header = [];
+    if (leading) header.push(leading);
+    if (this.needAxios) header.push("const axios = require('axios');");
+    for (const h of this.hoisted) header.push(h());
+    for (const e of lost) header.push(e.fn().trim());
+    let code = (header.length ? header.join('\n') + '\n\n' : '') +
+      'exports.onExecutePostLogin = async (event, api) => {\n' + (bodyText ? '  ' + bodyText + '\n' : '') + '};';
+    // A deny or an early return stays the last word of a branch; nothing else to clean.
+    code = code.replace(/[ \t]+\n/g, '\n');
+    this.todos.sort((a, b) => a.line - b.line || a.idiom.localeCompare(b.idiom));
+    return {
+      code,
+      secrets: [...this.secrets].sort(),
+      dependencies: Object.fromEntries([...this.dependencies].sort()),
+      todos: this.todos,
+      denies: Boolean(this.denies),
+      throws: Boolean(this.throws),
+    };
+  }
+}
+
+function migrate(item) {
+  try {
+    const result = new Migration(item.code).run();
+    // the output must itself be a module that compiles
+    try {
+      require('vm').compileFunction(result.code, ['exports', 'require', 'module'], { filename: 'action.js' });
+    } catch (err) {
+      return { id: item.id, error: { line: 1, message: 'internal: the migrated code does not compile: ' + err.message } };
+    }
+    return { id: item.id, ...result };
+  } catch (err) {
+    if (err instanceof SyntaxError && err.loc) {
+      return { id: item.id, error: { line: err.loc.line, message: 'JavaScript syntax error: ' + err.message } };
+    }
+    if (err instanceof Unsupported) return { id: item.id, error: { line: 1, message: err.message } };
+    throw err;
+  }
+}
+
+module.exports = { migrate };
+
+if (require.main === module) {
+  let input = '';
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (chunk) => { input += chunk; });
+  process.stdin.on('end', () => {
+    const items = JSON.parse(input);
+    process.stdout.write(JSON.stringify(items.map(migrate)));
+  });
+}
