@@ -168,7 +168,7 @@ const API_METHODS = {
     idToken: ['setCustomClaim'],
     multifactor: ['enable'],
     prompt: ['render'],
-    redirect: ['encodeToken', 'sendUserTo', 'validateToken'],
+    redirect: ['canRedirect', 'encodeToken', 'sendUserTo', 'validateToken'],
     refreshToken: ['revoke', 'setExpiresAt', 'setIdleExpiresAt'],
     rules: ['wasExecuted'],
     samlResponse: [
@@ -200,7 +200,7 @@ const API_METHODS = {
     access: ['deny'],
     authentication: ['challengeWith', 'challengeWithAny'],
     cache: CACHE,
-    redirect: ['encodeToken', 'sendUserTo', 'validateToken'],
+    redirect: ['canRedirect', 'encodeToken', 'sendUserTo', 'validateToken'],
     transaction: ['setResultUrl'],
   },
   'custom-email-provider': { cache: CACHE, notification: ['drop', 'retry'] },
@@ -509,6 +509,9 @@ class Realm {
       btoa,
       structuredClone,
       AbortController,
+      AbortSignal,
+      Event,
+      EventTarget,
       process: { env: {}, version: process.version, versions: { ...process.versions }, nextTick: (fn, ...args) => realm.Promise.resolve().then(() => fn(...args)) },
       fetch: (resource) => {
         const what = `fetch(${JSON.stringify(String(resource && resource.url ? resource.url : resource))})`;
@@ -655,6 +658,10 @@ async function runAction(state, realm, tpl, c, script) {
         return `encoded-token.${Buffer.from(JSON.stringify(plain(args[0] && args[0].payload))).toString('base64url')}`;
       case 'api.rules.wasExecuted':
         return false;
+      case 'api.redirect.canRedirect':
+        return true;
+      case 'api.redirect.validateToken':
+        throw new realm.Error('no token in the request (stub api.redirect.validateToken under api_stubs)');
       default:
         return api;
     }
