@@ -114,16 +114,19 @@ class RunningTenant:
         return f"RunningTenant({self.base_url!r}, client_id={self.client_id!r})"
 
 
-def start_tenant(options: TenantOptions | None = None, **changes: Any) -> RunningTenant:
+def start_tenant(
+    options: TenantOptions | None = None, *, clock: Callable[[], float] = time.time, **changes: Any
+) -> RunningTenant:
     """Start a tenant on a free 127.0.0.1 port in a background thread.
 
     `start_tenant(tls=True, plan="free")` is `start_tenant(TenantOptions(tls=True, plan="free"))`.
+    `clock` (epoch seconds) drives token expiry, the rate limit and timestamps.
     """
     opts = replace(options or TenantOptions(), **changes)
     problems = opts.validate()
     if problems:
         raise ValueError("; ".join(problems))
-    return RunningTenant(opts)
+    return RunningTenant(opts, clock)
 
 
 def serve_forever(options: TenantOptions, announce: Callable[[Endpoint], None]) -> None:
