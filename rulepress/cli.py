@@ -23,6 +23,7 @@ from rulepress.errors import ProblemsError, UserError
 # command name -> module that defines register(subparsers)
 COMMANDS: dict[str, str] = {
     "build": "rulepress.commands.build_cmd",
+    "demo": "rulepress.commands.demo_cmd",
     "plan": "rulepress.commands.plan_cmd",
     "deploy": "rulepress.commands.deploy_cmd",
     "export": "rulepress.commands.export_cmd",
