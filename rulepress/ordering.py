@@ -37,9 +37,9 @@ def moves(current: Mapping[str, int | None], target: Mapping[str, int]) -> list[
             raise OrderConflict(f"order {order} is wanted by both {wants[order]!r} and {key!r}")
         wants[order] = key
     occupied: dict[int, str] = {}
-    for key, order in current.items():
-        if order is not None:
-            occupied[order] = key
+    for key, where in current.items():
+        if where is not None:
+            occupied[where] = key
     for order, key in wants.items():
         holder = occupied.get(order)
         if holder is not None and holder != key and holder not in target:

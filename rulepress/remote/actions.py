@@ -42,8 +42,9 @@ def _find_action_by_name(client: Client, name: str) -> dict[str, Any] | None:
 
 def create_action(client: Client, body: dict[str, Any]) -> RemoteAction:
     """POST; when the answer is lost, look the action up by name before sending it again."""
-    created = client.request("POST", "/actions/actions", body=body,
-                             lookup=lambda: _find_action_by_name(client, body["name"]))
+    created = client.request(
+        "POST", "/actions/actions", body=body, lookup=lambda: _find_action_by_name(client, body["name"])
+    )
     return action_from_json(created)
 
 
@@ -70,13 +71,21 @@ def deploy_action(client: Client, action_id: str) -> None:
 
 
 def patch_bindings(client: Client, trigger: str, bindings: Iterable[Binding]) -> None:
-    body = {"bindings": [{"ref": {"type": "action_id", "value": b.action_id}, "display_name": b.display_name}
-                         for b in bindings]}
+    body = {
+        "bindings": [
+            {"ref": {"type": "action_id", "value": b.action_id}, "display_name": b.display_name}
+            for b in bindings
+        ]
+    }
     client.request("PATCH", f"/actions/triggers/{quote(trigger)}/bindings", body=body)
 
 
-def wait_for(client: Client, ids: set[str], done: Callable[[dict[str, Any]], bool],
-             on_ready: Callable[[dict[str, Any]], None] | None = None) -> dict[str, dict[str, Any]]:
+def wait_for(
+    client: Client,
+    ids: set[str],
+    done: Callable[[dict[str, Any]], bool],
+    on_ready: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, dict[str, Any]]:
     """Poll until every action in `ids` satisfies `done`; one list read covers all of them.
 
     Raises BuildFailed listing every action whose build failed (with the build errors).
@@ -93,11 +102,15 @@ def wait_for(client: Client, ids: set[str], done: Callable[[dict[str, Any]], boo
             items = [i for i in read_actions(client) if i.get("id") in waiting]
             missing = waiting - {str(i.get("id")) for i in items}
             if missing:
-                raise UserError(f"action(s) {', '.join(sorted(missing))} disappeared from the tenant during deploy")
+                raise UserError(
+                    f"action(s) {', '.join(sorted(missing))} disappeared from the tenant during deploy"
+                )
         for item in items:
             action_id = str(item["id"])
             if item.get("status") == "failed":
-                errors = "; ".join(str(e.get("message") or e) for e in item.get("errors") or []) or "no detail"
+                errors = (
+                    "; ".join(str(e.get("msg") or e.get("message") or e) for e in item.get("errors") or []) or "no detail"
+                )
                 failed.append(f"{item.get('name')}: build failed: {errors}")
                 waiting.discard(action_id)
             elif done(item):
@@ -106,7 +119,7 @@ def wait_for(client: Client, ids: set[str], done: Callable[[dict[str, Any]], boo
                 if on_ready is not None:
                     on_ready(item)
         if waiting:
-            client.sleep(delay)
+            client.pause(delay)
             delay = min(delay * 1.5, _POLL_MAX)
     if failed:
         raise BuildFailed("\n".join(failed))

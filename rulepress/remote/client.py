@@ -37,7 +37,9 @@ class ApiError(UserError):
         self.method, self.path, self.status = method, path, status
         self.body = body if isinstance(body, dict) else {}
         self.error_code = str(self.body.get("errorCode") or self.body.get("error") or "")
-        detail = self.body.get("message") or self.body.get("error_description") or self.body.get("error") or ""
+        detail = (
+            self.body.get("message") or self.body.get("error_description") or self.body.get("error") or ""
+        )
         super().__init__(f"{method} {path}: HTTP {status}" + (f": {detail}" if detail else ""))
 
     @property
@@ -94,9 +96,15 @@ class Stats:
         return sum(n for m, n in self.calls.items() if m not in ("GET", "TOKEN"))
 
     def to_json(self) -> dict[str, Any]:
-        return {"calls": dict(sorted(self.calls.items())), "total": self.total, "writes": self.writes,
-                "retries": self.retries, "throttled": self.throttled, "failed": self.failed,
-                "waited_seconds": round(self.waited, 3)}
+        return {
+            "calls": dict(sorted(self.calls.items())),
+            "total": self.total,
+            "writes": self.writes,
+            "retries": self.retries,
+            "throttled": self.throttled,
+            "failed": self.failed,
+            "waited_seconds": round(self.waited, 3),
+        }
 
 
 class Client:
@@ -128,7 +136,7 @@ class Client:
         self.timeout = timeout
         self.deadline = None if deadline is None else clock() + deadline
         self.max_attempts = max_attempts
-        self.pacer = Pacer(clock=clock, wall=wall, sleep=self._sleep, burst=burst, rate=rate)
+        self.pacer = Pacer(clock=clock, wall=wall, sleep=self.pause, burst=burst, rate=rate)
         self.stats = Stats()
         self._lock = threading.Lock()
         self._token: str | None = None
@@ -136,7 +144,7 @@ class Client:
 
     # -- waiting ---------------------------------------------------------------------------------
 
-    def _sleep(self, seconds: float) -> None:
+    def pause(self, seconds: float) -> None:
         if seconds <= 0:
             return
         if self.deadline is not None and self.clock() + seconds > self.deadline:
@@ -155,8 +163,12 @@ class Client:
         with self._lock:
             if self._token and self.clock() < self._token_expires:
                 return self._token
-        body = {"grant_type": "client_credentials", "client_id": self._client_id,
-                "client_secret": self._client_secret, "audience": self.base + "/api/v2/"}
+        body = {
+            "grant_type": "client_credentials",
+            "client_id": self._client_id,
+            "client_secret": self._client_secret,
+            "audience": self.base + "/api/v2/",
+        }
         data = self._send("POST", "/oauth/token", None, body, token_request=True, lookup=None)
         if not isinstance(data, dict) or not data.get("access_token"):
             raise UserError(f"{self.base}/oauth/token answered without an access token")
@@ -171,8 +183,15 @@ class Client:
     def get(self, path: str, params: dict[str, Any] | None = None) -> Json:
         return self.request("GET", path, params=params)
 
-    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Json = None,
-                lookup: Lookup | None = None) -> Json:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Json = None,
+        lookup: Lookup | None = None,
+    ) -> Json:
         """One API call under /api/v2; returns the decoded JSON (None for 204).
 
         `lookup` (POST only): called after an attempt whose answer was lost; it returns the created
@@ -180,8 +199,16 @@ class Client:
         """
         return self._send(method, "/api/v2" + path, params, body, token_request=False, lookup=lookup)
 
-    def _send(self, method: str, path: str, params: dict[str, Any] | None, body: Json, *,
-              token_request: bool, lookup: Lookup | None) -> Json:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        body: Json,
+        *,
+        token_request: bool,
+        lookup: Lookup | None,
+    ) -> Json:
         retry_unsafe = method in _IDEMPOTENT
         refreshed = False
         for attempt in range(1, self.max_attempts + 1):
@@ -196,8 +223,12 @@ class Client:
             self._count("TOKEN" if token_request else method)
             try:
                 resp = self._session.request(
-                    method, self.base + path, params=params, headers=headers,
-                    data=None if body is None else json.dumps(body), timeout=self.timeout,
+                    method,
+                    self.base + path,
+                    params=params,
+                    headers=headers,
+                    data=None if body is None else json.dumps(body),
+                    timeout=self.timeout,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 self.pacer.lost()
@@ -215,7 +246,7 @@ class Client:
             if resp.status_code == 429:
                 with self._lock:
                     self.stats.throttled += 1
-                self._sleep(self.pacer.wait_after_429(resp.headers))
+                self.pause(self.pacer.wait_after_429(resp.headers))
                 continue
             if resp.status_code == 401 and not token_request and not refreshed:
                 refreshed = True
@@ -228,10 +259,20 @@ class Client:
                     return outcome
                 continue
             raise ApiError(method, path.removeprefix("/api/v2"), resp.status_code, data)
-        raise UserError(f"{method} {path.removeprefix('/api/v2')}: gave up after {self.max_attempts} attempts")
+        raise UserError(
+            f"{method} {path.removeprefix('/api/v2')}: gave up after {self.max_attempts} attempts"
+        )
 
-    def _after_loss(self, method: str, path: str, sent: bool, retry_unsafe: bool, lookup: Lookup | None,
-                    attempt: int, exc: Exception | None) -> Json:
+    def _after_loss(
+        self,
+        method: str,
+        path: str,
+        sent: bool,
+        retry_unsafe: bool,
+        lookup: Lookup | None,
+        attempt: int,
+        exc: Exception | None,
+    ) -> Json:
         """An attempt got no usable answer. Returns a result, or _NOT_FOUND to send again (after a pause)."""
         short = path.removeprefix("/api/v2")
         if attempt >= self.max_attempts:
@@ -239,18 +280,22 @@ class Client:
             raise UserError(f"{method} {short}: {why} after {attempt} attempts")
         if sent and not retry_unsafe:
             if lookup is None:
-                raise UserError(f"{method} {short}: the answer was lost and the request is not safe to repeat")
+                raise UserError(
+                    f"{method} {short}: the answer was lost and the request is not safe to repeat"
+                )
             found = lookup()
             if found is not None:
                 return found
         with self._lock:
             self.stats.retries += 1
-        self._sleep(min(0.05 * 2 ** (attempt - 1), 2.0))
+        self.pause(min(0.05 * 2 ** (attempt - 1), 2.0))
         return _NOT_FOUND
 
     # -- paging ----------------------------------------------------------------------------------
 
-    def pages(self, path: str, key: str, params: dict[str, Any] | None = None, per_page: int = 100) -> list[Json]:
+    def pages(
+        self, path: str, key: str, params: dict[str, Any] | None = None, per_page: int = 100
+    ) -> list[Json]:
         """Every item of a paged list. Zero-valued `page`/`total` may be omitted: read them as 0."""
         items: list[Json] = []
         page = 0

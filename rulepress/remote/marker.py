@@ -34,7 +34,7 @@ def unmark(code: str) -> Marked:
     found = _MARKER.match(code)
     if not found:
         return Marked(None, None, code)
-    return Marked(found["id"], found["digest"], code[found.end():])
+    return Marked(found["id"], found["digest"], code[found.end() :])
 
 
 def secrets_digest(values: Mapping[str, str], key: str) -> str | None:

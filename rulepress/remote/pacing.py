@@ -25,8 +25,15 @@ def _header_int(headers: Mapping[str, Any], name: str) -> int | None:
 
 
 class Pacer:
-    def __init__(self, *, clock: Callable[[], float], wall: Callable[[], float], sleep: Callable[[float], None],
-                 burst: int | None = None, rate: float | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float],
+        wall: Callable[[], float],
+        sleep: Callable[[float], None],
+        burst: int | None = None,
+        rate: float | None = None,
+    ) -> None:
         self.clock, self.wall, self.sleep = clock, wall, sleep
         self.rate_known = rate is not None
         self.rate = float(rate) if rate is not None else _FLOOR_RATE
@@ -46,6 +53,9 @@ class Pacer:
     def acquire(self) -> None:
         while True:
             with self._lock:
+                if not self.capacity_known:  # nothing learned yet: the first answers will tell
+                    self.inflight += 1
+                    return
                 self._refill(self.clock())
                 if self.tokens >= 1.0:
                     self.tokens -= 1.0

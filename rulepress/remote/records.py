@@ -58,8 +58,9 @@ class DeployRecord:
     env: str
 
     def line(self) -> str:
-        return "// rulepress-state " + json.dumps({"version": self.version, "sha": self.sha, "env": self.env},
-                                                  sort_keys=True)
+        return "// rulepress-state " + json.dumps(
+            {"version": self.version, "sha": self.sha, "env": self.env}, sort_keys=True
+        )
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,14 @@ def rule_from_json(item: dict[str, Any]) -> RemoteRule:
     marked = unmark(str(item.get("script") or ""))
     order = item.get("order")
     return RemoteRule(
-        id=str(item["id"]), name=str(item.get("name") or ""), script=marked.code,
-        enabled=bool(item.get("enabled", True)), order=int(order) if isinstance(order, int | float) else None,
-        stage=str(item.get("stage") or "login_success"), owner=marked.template_id, digest=marked.digest,
+        id=str(item["id"]),
+        name=str(item.get("name") or ""),
+        script=marked.code,
+        enabled=bool(item.get("enabled", True)),
+        order=int(order) if isinstance(order, int | float) else None,
+        stage=str(item.get("stage") or "login_success"),
+        owner=marked.template_id,
+        digest=marked.digest,
     )
 
 
@@ -90,13 +96,20 @@ def action_from_json(item: dict[str, Any]) -> RemoteAction:
     triggers = item.get("supported_triggers") or [{}]
     deps = tuple(sorted((str(d.get("name")), str(d.get("version"))) for d in item.get("dependencies") or []))
     return RemoteAction(
-        id=str(item["id"]), name=str(item.get("name") or ""), code=marked.code,
-        trigger=str(triggers[0].get("id") or ""), trigger_version=str(triggers[0].get("version") or ""),
-        runtime=str(item.get("runtime") or "node22"), dependencies=deps,
+        id=str(item["id"]),
+        name=str(item.get("name") or ""),
+        code=marked.code,
+        trigger=str(triggers[0].get("id") or ""),
+        trigger_version=str(triggers[0].get("version") or ""),
+        runtime=str(item.get("runtime") or "node22"),
+        dependencies=deps,
         secrets=tuple(sorted(str(s.get("name")) for s in item.get("secrets") or [])),
-        status=str(item.get("status") or ""), all_changes_deployed=bool(item.get("all_changes_deployed")),
-        deployed=bool(item.get("deployed_version")), integration=bool(item.get("integration")),
-        owner=marked.template_id, digest=marked.digest,
+        status=str(item.get("status") or ""),
+        all_changes_deployed=bool(item.get("all_changes_deployed")),
+        deployed=bool(item.get("deployed_version")),
+        integration=bool(item.get("integration")),
+        owner=marked.template_id,
+        digest=marked.digest,
     )
 
 
@@ -116,13 +129,18 @@ def record_from_code(code: str) -> DeployRecord | None:
     if not isinstance(data, dict) or not isinstance(data.get("version"), str):
         return None
     sha = data.get("sha")
-    return DeployRecord(str(data["version"]), sha if isinstance(sha, str) else None, str(data.get("env") or ""))
+    return DeployRecord(
+        str(data["version"]), sha if isinstance(sha, str) else None, str(data.get("env") or "")
+    )
 
 
 def record_code(record: DeployRecord) -> str:
-    return ("// Written by rulepress on each deploy: the catalogue version and git commit deployed here.\n"
-            "// Never deployed nor bound; do not edit or delete it.\n"
-            + record.line() + "\nexports.onExecutePostLogin = async () => {};\n")
+    return (
+        "// Written by rulepress on each deploy: the catalogue version and git commit deployed here.\n"
+        "// Never deployed nor bound; do not edit or delete it.\n"
+        + record.line()
+        + "\nexports.onExecutePostLogin = async () => {};\n"
+    )
 
 
 def version_key(version: str) -> tuple[int, ...]:

@@ -9,17 +9,23 @@ from rulepress.errors import UserError
 from rulepress.remote.client import ApiError, Client
 from rulepress.remote.records import RemoteRule, rule_from_json
 
-DEPRECATED_NOTE = ("rules are not available on this tenant (Rules reached end of life; the tenant answers "
-                   "'deprecated feature'): rule templates are skipped; convert them with `rulepress migrate`")
+DEPRECATED_NOTE = (
+    "rules are not available on this tenant (Rules reached end of life; the tenant answers "
+    "'deprecated feature'): rule templates are skipped; convert them with `rulepress migrate`"
+)
 
 
 def is_deprecated(exc: ApiError) -> bool:
     """403 'deprecated feature' (rules end of life), as opposed to a missing scope."""
-    return exc.status == 403 and "deprecated" in exc.message.lower() and exc.error_code != "insufficient_scope"
+    return (
+        exc.status == 403 and "deprecated" in exc.message.lower() and exc.error_code != "insufficient_scope"
+    )
 
 
 def scope_error(exc: ApiError) -> UserError:
-    return UserError(f"the deploy client lacks a scope: {exc.message or exc} (grant it to the client's API access)")
+    return UserError(
+        f"the deploy client lacks a scope: {exc.message or exc} (grant it to the client's API access)"
+    )
 
 
 def read_rules(client: Client) -> tuple[tuple[RemoteRule, ...] | None, frozenset[str], str]:
@@ -33,7 +39,9 @@ def read_rules(client: Client) -> tuple[tuple[RemoteRule, ...] | None, frozenset
         if exc.status == 403:
             raise scope_error(exc) from None
         raise
-    rules = tuple(sorted((rule_from_json(i) for i in items), key=lambda r: (r.order is None, r.order, r.name)))
+    rules = tuple(
+        sorted((rule_from_json(i) for i in items), key=lambda r: (r.order is None, r.order, r.name))
+    )
     return rules, frozenset(str(k.get("key")) for k in keys if isinstance(k, dict)), ""
 
 
@@ -45,7 +53,9 @@ def _find_rule_by_name(client: Client, name: str) -> dict[str, Any] | None:
 
 
 def create_rule(client: Client, body: dict[str, Any]) -> RemoteRule:
-    created = client.request("POST", "/rules", body=body, lookup=lambda: _find_rule_by_name(client, body["name"]))
+    created = client.request(
+        "POST", "/rules", body=body, lookup=lambda: _find_rule_by_name(client, body["name"])
+    )
     return rule_from_json(created)
 
 

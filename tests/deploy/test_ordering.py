@@ -52,8 +52,15 @@ def scenarios(draw: st.DrawFn) -> tuple[dict[str, int | None], dict[str, int]]:
         current[f"n{i}"] = None
     fixed_orders = {orders[n_managed + i] for i in range(n_fixed)}
     free = [o for o in range(0, 20) if o not in fixed_orders]
-    wanted = draw(st.lists(st.sampled_from(free), min_size=n_managed + n_new, max_size=n_managed + n_new,
-                           unique=True)) if free else []
+    wanted = (
+        draw(
+            st.lists(
+                st.sampled_from(free), min_size=n_managed + n_new, max_size=n_managed + n_new, unique=True
+            )
+        )
+        if free
+        else []
+    )
     keys = [f"m{i}" for i in range(n_managed)] + [f"n{i}" for i in range(n_new)]
     return current, dict(zip(keys, wanted, strict=True))
 
@@ -79,7 +86,11 @@ def test_any_permutation_converges_without_conflict_in_fewest_writes(
 
 def test_swap_takes_three_writes_with_one_temporary() -> None:
     writes = moves({"a": 1, "b": 2}, {"a": 2, "b": 1})
-    assert [(m.key, m.order, m.temporary) for m in writes] == [("a", 0, True), ("b", 1, False), ("a", 2, False)]
+    assert [(m.key, m.order, m.temporary) for m in writes] == [
+        ("a", 0, True),
+        ("b", 1, False),
+        ("a", 2, False),
+    ]
 
 
 def test_shift_down_is_a_chain_without_temporary() -> None:

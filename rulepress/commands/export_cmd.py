@@ -1,0 +1,40 @@
+"""`rulepress export --out DIR`: a tenant's actions and rules as markdown files (secrets as names only)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from rulepress import environments
+from rulepress.deploy import make_client
+from rulepress.export import export
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "export",
+        help="write a tenant's actions and rules as markdown files",
+        description="Onboarding: one markdown file per remote action or rule, in the rules/ format. Secret "
+        "values are never exported. Writes tenants.toml next to DIR when there is none.",
+    )
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="the folder to write (e.g. rules/)")
+    p.add_argument("--env", metavar="NAME", help="the environment in tenants.toml (default: its default)")
+    p.add_argument("--root", type=Path, default=Path("."), help="the repository folder (default: .)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    env = environments.load(args.root).select(args.env, False)[0]
+    creds = environments.credentials(env, os.environ)
+    done = export(
+        make_client(env, creds), args.out, config_path=args.out.resolve().parent / environments.CONFIG_FILE
+    )
+    for note in done.notes:
+        print(f"note: {note}")
+    print(
+        f"exported {len(done.files)} file(s) into {args.out}"
+        + (f"; wrote {done.config}" if done.config else "")
+    )
+    return 0

@@ -1,0 +1,96 @@
+"""`rulepress plan`: what a deploy would change, Exit 0: nothing to do, 2: changes, 1: error."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from rulepress import environments
+from rulepress.deploy import Outcome, Target, make_client
+from rulepress.report import to_json
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--env", metavar="NAME", help="the environment in tenants.toml (default: its default)")
+    which.add_argument("--all", action="store_true", help="every environment in tenants.toml")
+    p.add_argument("--root", type=Path, default=Path("."), help="the repository folder (default: .)")
+    p.add_argument(
+        "--secrets-file",
+        type=Path,
+        metavar="PATH",
+        help="secret values as NAME=value lines or a JSON object (wins over environment variables)",
+    )
+    p.add_argument(
+        "--prune",
+        action="store_true",
+        help="delete rules and actions rulepress created that left the catalogue",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="deploy over a newer catalogue, or from uncommitted changes"
+    )
+    p.add_argument("--json", action="store_true", help="print a machine-readable report")
+
+
+def targets(args: argparse.Namespace, environ: Mapping[str, str]) -> list[Target]:
+    envs = environments.load(args.root).select(args.env, args.all)
+    out = []
+    for env in envs:
+        creds = environments.credentials(env, environ)
+        out.append(Target(env, creds, make_client(env, creds)))
+    return out
+
+
+def file_values(args: argparse.Namespace) -> dict[str, str]:
+    return environments.read_secrets_file(args.secrets_file) if args.secrets_file else {}
+
+
+def report(outcomes: list[Outcome]) -> str:
+    items: list[dict[str, Any]] = []
+    for o in outcomes:
+        items.append(
+            {
+                "env": o.env,
+                "plan": to_json(o.plan) if o.plan else None,
+                "applied": o.applied.done if o.applied else [],
+                "error": o.error,
+                "api": o.stats.to_json(),
+                "seconds": round(o.seconds, 3),
+            }
+        )
+    return json.dumps({"environments": items}, indent=2, ensure_ascii=False)
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "plan",
+        help="show what a deploy would change (exit 2 when there are changes)",
+        description="Read each tenant once; show what a deploy would create, update, move, bind and delete. "
+        "Exit 0: nothing to do; 2: changes; 1: error.",
+    )
+    add_common(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rulepress.deploy import deploy
+
+    say = (lambda _: None) if args.json else print
+    outcomes = deploy(
+        args.root,
+        targets(args, os.environ),
+        environ=os.environ,
+        file_values=file_values(args),
+        apply_changes=False,
+        prune=args.prune,
+        force=args.force,
+        say=say,
+    )
+    if args.json:
+        print(report(outcomes), file=sys.stdout)
+    return 2 if any(o.plan is not None and o.plan.has_changes for o in outcomes) else 0

@@ -1,0 +1,267 @@
+"""Plan and deploy a repository's catalogue to one or more environments: the steps in order.
+
+    read rules.json (refused when stale) → for each environment: read the tenant once → resolve secret
+    values (all missing ones reported before any write, across every environment) → plan → show →
+    (confirm) → apply, environments in parallel, each under its own rate limit.
+
+`deploy()` is the Python entry point (the `demo` command uses it); the CLI commands are thin on top.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import requests
+
+from rulepress import config
+from rulepress.apply import Applied, apply
+from rulepress.build import build
+from rulepress.catalogue import read_rules_json
+from rulepress.desired import desired_state, secret_names
+from rulepress.environments import Credentials, Environment, secret_values
+from rulepress.errors import UserError
+from rulepress.plan import Plan, make_plan
+from rulepress.remote.client import Client, Stats
+from rulepress.remote.read import read_snapshot
+from rulepress.report import render
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    entries: list[dict[str, Any]]
+    version: str | None
+    sha: str | None
+    dirty: bool
+
+
+@dataclass
+class Outcome:
+    """One environment's result."""
+
+    env: str
+    plan: Plan | None = None
+    applied: Applied | None = None
+    stats: Stats = field(default_factory=Stats)
+    seconds: float = 0.0
+    error: str | None = None
+
+
+def load_catalogue(root: Path, *, check_stale: bool = True) -> Catalogue:
+    """rules.json entries (refused when stale against rules/), the catalogue version and git commit."""
+    if check_stale:
+        build(root, check=True)
+    entries = read_rules_json(config.load(root).output_path)
+    return Catalogue(entries, _version(root), *_git(root))
+
+
+def _version(root: Path) -> str | None:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(root / "setup.cfg", encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError):
+        return None
+    for section, key in (("bumpversion", "current_version"), ("metadata", "version")):
+        if parser.has_option(section, key):
+            return parser.get(section, key).strip() or None
+    return None
+
+
+def _git(root: Path) -> tuple[str | None, bool]:
+    def run(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    sha = run("rev-parse", "HEAD")
+    if sha is None:
+        return None, False
+    status = run("status", "--porcelain", "--", "rules", "rules.json", "tenants.toml")
+    return sha, bool(status)
+
+
+@dataclass
+class Target:
+    env: Environment
+    creds: Credentials
+    client: Client
+
+
+def make_client(
+    env: Environment,
+    creds: Credentials,
+    *,
+    session: requests.Session | None = None,
+    deadline: float | None = 900.0,
+    timeout: float = 30.0,
+) -> Client:
+    return Client(
+        creds.domain,
+        creds.client_id,
+        creds.client_secret,
+        session=session,
+        burst=env.burst,
+        rate=env.rate,
+        deadline=deadline,
+        timeout=timeout,
+    )
+
+
+def plan_target(
+    catalogue: Catalogue,
+    target: Target,
+    environ: Mapping[str, str],
+    file_values: Mapping[str, str],
+    *,
+    prune: bool,
+    force: bool,
+) -> tuple[Plan, dict[str, str]]:
+    """Read the tenant, resolve secret values, plan. Raises UserError listing every missing secret."""
+    env = target.env
+    taken = [e for e in catalogue.entries if env.takes(str(e["id"]))]
+    triggers = {e["action"]["trigger"] for e in taken if "action" in e}
+    names = {str(e["name"]) for e in taken if "action" in e}
+    snap = read_snapshot(target.client, triggers=triggers, names=names)
+    needed = secret_names([e for e in taken if "action" in e or snap.rules is not None], env)
+    values, missing = secret_values(env, needed, environ, file_values)
+    if missing:
+        raise UserError(
+            f"environment {env.name!r}: no value for secret(s) {', '.join(missing)} "
+            "(set the environment variables or pass --secrets-file); nothing was changed"
+        )
+    desired = desired_state(taken, env, values, target.creds.client_secret)
+    plan = make_plan(
+        desired, snap, env=env.name, version=catalogue.version, sha=catalogue.sha, prune=prune, force=force
+    )
+    return plan, values
+
+
+def deploy(
+    root: Path,
+    targets: Sequence[Target],
+    *,
+    environ: Mapping[str, str] = os.environ,
+    file_values: Mapping[str, str] | None = None,
+    apply_changes: bool = True,
+    prune: bool = False,
+    force: bool = False,
+    confirm: Callable[[str], bool] | None = None,
+    say: Say = print,
+    check_stale: bool = True,
+) -> list[Outcome]:
+    """Plan (and unless `apply_changes` is false, apply) the catalogue at `root` on every target.
+
+    Every environment is read and planned before anything is written, so missing secrets and refusals
+    stop the run with nothing changed. `confirm(summary)` is asked once before writing, when given.
+    Returns one Outcome per target; a failure in one environment does not stop the others.
+    """
+    catalogue = load_catalogue(root, check_stale=check_stale)
+    if apply_changes and catalogue.dirty and not force:
+        raise UserError(
+            "rules/, rules.json or tenants.toml has uncommitted changes; commit them first, or use --force"
+        )
+    outcomes = [Outcome(t.env.name) for t in targets]
+    planned: list[tuple[Target, Outcome, dict[str, str]]] = []
+    problems: list[str] = []
+    for target, outcome in zip(targets, outcomes, strict=True):
+        started = time.monotonic()
+        try:
+            outcome.plan, values = plan_target(
+                catalogue, target, environ, file_values or {}, prune=prune, force=force
+            )
+        except UserError as exc:
+            problems.append(str(exc))
+            outcome.error = str(exc)
+            continue
+        finally:
+            outcome.seconds = time.monotonic() - started
+            outcome.stats = target.client.stats
+        say(render(outcome.plan, where=target.client.base))
+        planned.append((target, outcome, values))
+    if problems:
+        raise UserError("\n".join(problems))
+    changing = [(t, o, v) for t, o, v in planned if o.plan is not None and o.plan.has_changes]
+    if not apply_changes or not changing:
+        return outcomes
+    if confirm is not None and not confirm(
+        f"apply these changes to {', '.join(t.env.name for t, _, _ in changing)}?"
+    ):
+        raise UserError("deploy cancelled; nothing was changed")
+
+    def run(item: tuple[Target, Outcome, dict[str, str]]) -> None:
+        target, outcome, values = item
+        started = time.monotonic()
+        prefix = f"[{target.env.name}] " if len(targets) > 1 else ""
+        try:
+            assert outcome.plan is not None
+            outcome.applied = apply(
+                outcome.plan, target.client, values, progress=lambda line: say(prefix + line)
+            )
+        except UserError as exc:
+            outcome.error = str(exc)
+        finally:
+            outcome.seconds += time.monotonic() - started
+
+    with ThreadPoolExecutor(max_workers=max(1, len(changing))) as pool:
+        list(pool.map(run, changing))
+    return outcomes
+
+
+def confirm_on_terminal(
+    stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
+) -> Callable[[str], bool] | None:
+    """A yes/no prompt when both ends are a terminal; None (never wait for input) otherwise."""
+    if not (stdin.isatty() and stdout.isatty()):
+        return None
+
+    def ask(question: str) -> bool:
+        stdout.write(question + " [y/N] ")
+        stdout.flush()
+        return stdin.readline().strip().lower() in ("y", "yes")
+
+    return ask
+
+
+def deploy_to(
+    root: Path,
+    domain: str,
+    client_id: str,
+    client_secret: str,
+    *,
+    env: Environment | None = None,
+    secrets: Mapping[str, str] | None = None,
+    apply_changes: bool = True,
+    say: Say = print,
+    check_stale: bool = True,
+) -> Outcome:
+    """Deploy the catalogue at `root` to one tenant (the `demo` command's entry point): prints the plan
+    through `say`, applies it, and returns the Outcome (plan, what was applied, API call counts, time).
+    `env` defaults to one taking every published template; `secrets` maps secret names to values."""
+    chosen = env or Environment("default")
+    creds = Credentials(domain, client_id, client_secret)
+    target = Target(chosen, creds, make_client(chosen, creds))
+    outcome = deploy(
+        root,
+        [target],
+        environ={},
+        file_values=secrets or {},
+        apply_changes=apply_changes,
+        say=say,
+        check_stale=check_stale,
+        force=True,
+    )[0]
+    if outcome.error:
+        raise UserError(outcome.error)
+    return outcome
