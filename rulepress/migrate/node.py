@@ -39,6 +39,7 @@ class Converted:
     todos: tuple[Todo, ...] = ()
     denies: bool = False  # some callback(new Error(m)) became api.access.deny(m)
     throws: bool = False  # some callback(err) became `throw err`
+    deny_prefixes: tuple[str, ...] = ()  # the literal start of each api.access.deny message
     error_line: int = 0
     error: str = ""
 
@@ -95,6 +96,6 @@ def transform(items: Sequence[tuple[str, str]], node_modules: Path, node: str | 
         out.append(Converted(
             raw["id"], raw["code"], tuple(raw["secrets"]), tuple(sorted(raw["dependencies"].items())),
             tuple(Todo(t["idiom"], t["section"], int(t["line"])) for t in raw["todos"]),
-            bool(raw.get("denies")), bool(raw.get("throws")),
+            bool(raw.get("denies")), bool(raw.get("throws")), tuple(raw.get("deny_prefixes", [])),
         ))
     return out

@@ -94,6 +94,24 @@ function quote(s) {
   return "'" + String(s).replace(/\\/g, '\\\\').replace(/'/g, "\\'") + "'";
 }
 
+// The constant text a message expression starts with ('a: ' + x -> 'a: '), for matching test expectations.
+function literalPrefix(node) {
+  if (!node) return '';
+  if (node.type === 'Literal' && typeof node.value === 'string') return node.value;
+  if (node.type === 'TemplateLiteral') return node.quasis[0].value.cooked || '';
+  if (node.type === 'BinaryExpression' && node.operator === '+') return literalPrefix(node.left);
+  return '';
+}
+
+// Is the value only tested for truth (`x && …`, `!x`, `if (x)`)? Then a renamed-keys object is as good.
+function usedForTruth(node) {
+  const p = node.parent;
+  if (p.type === 'LogicalExpression') return p.left === node || usedForTruth(p);
+  if (p.type === 'UnaryExpression') return p.operator === '!';
+  if (p.type === 'IfStatement' || p.type === 'ConditionalExpression' || p.type === 'WhileStatement') return p.test === node;
+  return false;
+}
+
 function setParents(node, parent) {
   node.parent = parent;
   for (const key of Object.keys(node)) {
@@ -136,6 +154,8 @@ class Migration {
     setParents(this.ast, null);
     this.scopes = eslintScope.analyze(this.ast, { ecmaVersion: 2022, sourceType: 'script' });
     this.edits = [];
+    this.denyPrefixes = new Set();
+    this.handledCallbackRefs = new Set();
     this.todos = [];
     this.todoKeys = new Set();
     this.secrets = new Set();
@@ -560,6 +580,7 @@ class Migration {
       this.handlerFns.add(f);
       this.inlined.set(f, { stmt, tail: i === thens.length - 1 });
     });
+    if (catchFn && !isFunction(catchFn)) this.handledCallbackRefs.add(catchFn);
     if (catchFn && isFunction(catchFn)) {
       this.handlerFns.add(catchFn);
       this.inlined.set(catchFn, { stmt, tail: true });
@@ -698,6 +719,7 @@ class Migration {
         (this.roles.get(err.callee) === 'UnauthorizedError' || err.callee.name === 'Error') &&
         err.arguments.length <= 1) {
       this.denies = true;
+      this.denyPrefixes.add(literalPrefix(err.arguments[0]));
       return ret('api.access.deny(' + (err.arguments[0] ? this.text(err.arguments[0]) : "'Access denied'") + ')');
     }
     this.throws = true;
@@ -705,6 +727,7 @@ class Migration {
   }
   convertCallbacks() {
     for (const id of this.refsOf('callback')) {
+      if (this.handledCallbackRefs.has(id)) continue;
       const call = id.parent;
       if (!(call.type === 'CallExpression' && call.callee === id)) {
         this.todo(id, 'callback passed on as a value', S.callbacks);
@@ -815,9 +838,12 @@ class Migration {
       const g = p.parent;
       const gk = g.type === 'MemberExpression' && g.object === p ? propName(g) : null;
       if (gk && GEOIP_MAP[gk]) this.edit(g, 'event.request.geoip.' + GEOIP_MAP[gk]);
+      else if (!gk && usedForTruth(p)) this.edit(p, 'event.request.geoip');
       else this.todo(p, 'context.request.geoip (its keys are renamed in actions)', S.context);
     } else if (key && REQUEST_MAP[key]) {
       this.edit(p, 'event.request.' + REQUEST_MAP[key]);
+    } else if (!key && usedForTruth(m)) {
+      this.edit(m, 'event.request');
     } else {
       this.todo(m, 'context.request' + (key ? '.' + key : ''), S.context);
     }
@@ -1054,6 +1080,7 @@ class Migration {
       dependencies: Object.fromEntries([...this.dependencies].sort()),
       todos: this.todos,
       denies: Boolean(this.denies),
+      deny_prefixes: [...this.denyPrefixes].sort(),
       throws: Boolean(this.throws),
     };
   }
