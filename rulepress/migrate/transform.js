@@ -369,22 +369,24 @@ class Migration {
     if (expr.arguments.length !== 2 || !isFunction(cb) || cb.body.type !== 'BlockStatement') return null;
     return { method, options, cb };
   }
-  axiosConfig(method, options, indent) {
+  axiosConfig(method, options, indent, dry) {
+    // dry: only register the TODOs for options axios has no equivalent of (done before rendering)
     const inner = indent + '  ';
+    const todo = (...args) => { if (dry) this.todo(...args); };
     const props = [];
     if (method) props.push('method: ' + quote(method));
     let sawJson = false;
     if (options.type !== 'ObjectExpression') {
-      props.push('url: ' + this.text(options));
+      props.push('url: ' + (dry ? '' : this.text(options)));
     } else {
       for (const p of options.properties) {
         const key = p.type === 'Property' && !p.computed ?
           (p.key.type === 'Identifier' ? p.key.name : String(p.key.value)) : null;
         if (key === null || p.kind !== 'init' || p.method) {
-          this.todo(p, 'a request option that is not a plain key', S.deps);
+          todo(p, 'a request option that is not a plain key', S.deps);
           continue;
         }
-        const v = () => this.text(p.value);
+        const v = () => (dry ? '' : this.text(p.value));
         if (key === 'url' || key === 'uri') props.push('url: ' + v());
         else if (key === 'method') props.push('method: ' + v());
         else if (key === 'headers') props.push('headers: ' + v());
@@ -400,13 +402,13 @@ class Migration {
           const parts = [];
           for (const ap of p.value.properties) {
             const k = ap.type === 'Property' && !ap.computed && isIdent(ap.key) ? ap.key.name : null;
-            if (k === 'user' || k === 'username') parts.push('username: ' + this.text(ap.value));
-            else if (k === 'pass' || k === 'password') parts.push('password: ' + this.text(ap.value));
-            else this.todo(ap, 'request option auth.' + (k || '?'), S.deps);
+            if (k === 'user' || k === 'username') parts.push('username: ' + (dry ? '' : this.text(ap.value)));
+            else if (k === 'pass' || k === 'password') parts.push('password: ' + (dry ? '' : this.text(ap.value)));
+            else todo(ap, 'request option auth.' + (k || '?'), S.deps);
           }
           props.push('auth: { ' + parts.join(', ') + ' }');
         } else {
-          this.todo(p, 'request option ' + quote(key), S.deps);
+          todo(p, 'request option ' + quote(key), S.deps);
         }
       }
     }
@@ -425,6 +427,7 @@ class Migration {
       if (p && p.type !== 'Identifier') throw new Unsupported('request callback parameters are not plain names');
     }
     const cbScope = this.scopes.acquire(cb, true);
+    const bodyUsed = bodyP && cbScope.set.get(bodyP.name).references.length > 0;
     const errName = errP ? errP.name : this.freshName('err');
     const resName = resP ? resP.name : this.freshName('response');
     if (resP) {
@@ -437,15 +440,22 @@ class Migration {
         }
       }
     }
+    this.axiosConfig(method, options, '', true);
     this.edit(stmt, () => {
       const indent = this.indentOf(stmt);
-      const bodyIndent = cb.body.body.length ? this.indentOf(cb.body.body[0]) : indent + '  ';
       const call = 'await axios(' + this.axiosConfig(method, options, indent + '  ') + ')';
       const stmts = cb.body.body;
       const first = stmts[0];
       const out = [];
       // Idiomatic shape when the callback starts with `if (err) { ...; return }` and no else.
       if (first && first.type === 'IfStatement' && isIdent(first.test, errName) && !first.alternate &&
+          this.rethrows(first.consequent, errName)) {
+        // `if (err) return callback(err);`: an error just fails the login, as a throw does
+        out.push('const ' + resName + ' = await axios(' + this.axiosConfig(method, options, indent) + ');');
+        if (bodyUsed) out.push(indent + 'const ' + bodyP.name + ' = ' + resName + '.data;');
+        const rest = this.blockInner(cb.body, indent, first.end);
+        if (rest) out.push(indent + rest);
+      } else if (first && first.type === 'IfStatement' && isIdent(first.test, errName) && !first.alternate &&
           this.terminates(first.consequent)) {
         const cons = first.consequent;
         out.push('let ' + resName + ';');
@@ -455,7 +465,7 @@ class Migration {
         out.push(indent + '  ' + (cons.type === 'BlockStatement' ?
           this.blockInner(cons, indent + '  ') : this.reindent(this.text(cons), this.indentOf(cons), indent + '  ')));
         out.push(indent + '}');
-        if (bodyP) out.push(indent + 'const ' + bodyP.name + ' = ' + resName + '.data;');
+        if (bodyUsed) out.push(indent + 'const ' + bodyP.name + ' = ' + resName + '.data;');
         const rest = this.blockInner(cb.body, indent, first.end);
         if (rest) out.push(indent + rest);
       } else {
@@ -467,7 +477,7 @@ class Migration {
         out.push(indent + '} catch (' + caught + ') {');
         out.push(indent + '  ' + errName + ' = ' + caught + ';');
         out.push(indent + '}');
-        if (bodyP) out.push(indent + 'const ' + bodyP.name + ' = ' + resName + ' ? ' + resName + '.data : undefined;');
+        if (bodyUsed) out.push(indent + 'const ' + bodyP.name + ' = ' + resName + ' ? ' + resName + '.data : undefined;');
         if (stmts.length) out.push(indent + this.blockInner(cb.body, indent));
       }
       return out.join('\n');
@@ -497,6 +507,15 @@ class Migration {
       if (from.startsWith(to)) return line; // less indented than expected: leave it
       return line;
     }).join('\n');
+  }
+  // Is `stmt` just `callback(name)` / `return callback(name)` / `throw name` (possibly in a block)?
+  rethrows(stmt, name) {
+    if (!stmt) return false;
+    if (stmt.type === 'BlockStatement') return stmt.body.length === 1 && this.rethrows(stmt.body[0], name);
+    if (stmt.type === 'ThrowStatement') return isIdent(stmt.argument, name);
+    const expr = stmt.type === 'ExpressionStatement' ? stmt.expression :
+      stmt.type === 'ReturnStatement' ? stmt.argument : null;
+    return this.isCallbackCall(expr) && expr.arguments.length === 1 && isIdent(expr.arguments[0], name);
   }
   terminates(stmt) {
     if (!stmt) return false;
@@ -587,7 +606,12 @@ class Migration {
     }
     this.edit(stmt, () => {
       const indent = this.indentOf(stmt);
-      const useTry = catchFn && isFunction(catchFn);
+      const catchParam = catchFn && isFunction(catchFn) && catchFn.params[0] && isIdent(catchFn.params[0]) ?
+        catchFn.params[0].name : null;
+      const rethrow = catchParam && (catchFn.body.type === 'BlockStatement' ? this.rethrows(catchFn.body, catchParam) :
+        this.isCallbackCall(catchFn.body) && catchFn.body.arguments.length === 1 &&
+        isIdent(catchFn.body.arguments[0], catchParam));
+      const useTry = catchFn && isFunction(catchFn) && !rethrow;
       const inner = useTry ? indent + '  ' : indent;
       const lines = [];
       let prev = this.awaitText(root, inner);
