@@ -62,6 +62,8 @@ def run(args: argparse.Namespace, environ: Any = os.environ) -> int:
             _print_outcome(o, wrote=write and o.text is not None)
     if args.report:
         sys.stdout.write(table(outcomes))
+    if any(o.text is None for o in outcomes):
+        return 1  # some rule could not be migrated at all (its code does not parse)
     return 0 if all(o.complete for o in outcomes) else EXIT_MANUAL
 
 
