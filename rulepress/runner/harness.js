@@ -543,6 +543,16 @@ class Realm {
       }
       obj[namespace] = ns;
     }
+    for (const path of Object.keys(overrides)) {
+      const [root, namespace, method] = path.split('.');
+      const known = root === c.api_name && (methods[namespace] || []).includes(method);
+      if (!known) {
+        this.state.result.problems.push({
+          message: `api_stubs: '${path}' is not a method of ${c.api_name} here`,
+          line: null,
+        });
+      }
+    }
     return obj;
   }
 }

@@ -586,3 +586,23 @@ function (user, context, callback) {
         "1 passed, 1 failed",
     ]
     assert code == 1
+
+
+def test_api_stubs_must_name_a_real_method(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tests = """\
+```test
+- name: a typo in a stubbed method
+  api_stubs:
+    api.redirect.validatetoken: {$returns: {}}
+  expect: {calls: []}
+```
+"""
+    md = action_md("exports.onExecutePostLogin = async () => {};\n", tests)
+    root = write(tmp_path, {"typo": md})
+    code, out, _ = cli(root, capsys)
+    assert (code, out.splitlines()) == (1, [
+        f"FAIL rules/typo.md:{line_of(md, '- name: a typo')}: a typo in a stubbed method",
+        f"    rules/typo.md:{line_of(md, '- name: a typo')}: api_stubs: 'api.redirect.validatetoken' is not a "
+        "method of api here",
+        "0 passed, 1 failed",
+    ])
