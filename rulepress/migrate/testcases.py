@@ -219,6 +219,7 @@ class _Case:
         for key in ("module_calls", "module_calls_include"):
             if key in expect:
                 out[key] = [self.module_call(item, modules) for item in expect[key] or []]
+        include = _merge_same_calls(include)
         if "logs_include" in expect:
             out["logs_include"] = expect["logs_include"]
         if "error" in expect and expect["error"] is None:
@@ -269,6 +270,33 @@ class _Case:
         method = _METHODS.get(rest.lstrip("."))
         options = args[0] if isinstance(args, list) and args else {}
         return {"axios": [_axios_config(options, method, self.notes)]}
+
+
+def _merge_same_calls(calls: list[JSON]) -> list[JSON]:
+    """One expected call per (method, first argument): the rule's `calls` and `user` expectations can
+    both describe the one `api.user.setAppMetadata('k', …)` call; their partial values merge."""
+    out: list[JSON] = []
+    index: dict[tuple[str, str], int] = {}
+    for call in calls:
+        ((method, args),) = call.items()
+        key = (method, repr(args[0])) if len(args) == 2 else None
+        if key is not None and key in index:
+            ((_, seen),) = out[index[key]].items()
+            out[index[key]] = {method: [args[0], _deep_merge(seen[1], args[1])]}
+            continue
+        if key is not None:
+            index[key] = len(out)
+        out.append(call)
+    return out
+
+
+def _deep_merge(a: JSON, b: JSON) -> JSON:
+    if isinstance(a, dict) and isinstance(b, dict):
+        merged = dict(a)
+        for k, v in b.items():
+            merged[k] = _deep_merge(merged[k], v) if k in merged else v
+        return merged
+    return b
 
 
 def _put(target: dict[str, JSON], path: tuple[str, ...], value: JSON) -> None:
