@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 from auth0.authentication import GetToken
-from auth0.management import Auth0
+from auth0.management import Auth0, ManagementClient
 from auth0.management.core.api_error import ApiError as SdkError
 
 CODE_V1 = "exports.onExecutePostLogin = async (event, api) => { api.access.deny('v1'); };"
@@ -118,3 +118,21 @@ def test_gets_through_429s_with_its_own_retries(tenant_factory: Any, plan: str) 
     log = requests.get(running.base_url + "/__rulepress/requests", timeout=10).json()["requests"]
     statuses = [r["status"] for r in log if r["path"] == "/api/v2/rules" and r["method"] == "POST"]
     assert 429 in statuses and statuses.count(201) == 8
+
+
+def test_management_client_over_tls_gets_its_own_token(
+    tenant_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ManagementClient builds https:// URLs and fetches its token itself; trust our CA through httpx's
+    SSL_CERT_FILE (the environment, not our code)."""
+    running = tenant_factory(tls=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(running.ca_file))
+    client = ManagementClient(
+        domain=running.host_port, client_id=running.client_id, client_secret=running.client_secret
+    )
+    created = client.rules.create(name="over-tls", script="function (u, c, cb) { cb(null, u, c); }")
+    assert [r.id for r in client.rules.list()] == [created.id]
+    assert client.rules_configs.set("K", value="v").key == "K"
+    log = requests.get(running.base_url + "/__rulepress/requests", verify=str(running.ca_file), timeout=10)
+    assert [(r["method"], r["path"]) for r in log.json()["requests"]][:2] == [
+        ("POST", "/oauth/token"), ("POST", "/api/v2/rules")]
