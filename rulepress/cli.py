@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "test": "rulepress.commands.test_cmd",
     "tenant": "rulepress.commands.tenant_cmd",
     "migrate": "rulepress.commands.migrate_cmd",
+    "changelog": "rulepress.commands.changelog_cmd",
+    "hooks": "rulepress.commands.hooks_cmd",
 }
 
 
