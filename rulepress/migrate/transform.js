@@ -229,8 +229,10 @@ class Migration {
     this.todoKeys.add(key);
     const indent = this.indentOf(stmt);
     const at = stmt.start;
+    const lineStart = this.src.lastIndexOf('\n', at - 1) + 1;
+    const alone = /^[ \t]*$/.test(this.src.slice(lineStart, at)); // the statement starts its line
     this.edits.push({ start: at, end: at, emitted: false, todo: true,
-      fn: () => '// TODO(migrate): ' + idiom + ' — see "' + section + '"\n' + indent });
+      fn: () => (alone ? '' : '\n' + indent) + '// TODO(migrate): ' + idiom + ' — see "' + section + '"\n' + indent });
   }
   statementOf(node) {
     let n = node;
@@ -1125,7 +1127,9 @@ function migrate(item) {
       return { id: item.id, error: { line: err.loc.line, message: 'JavaScript syntax error: ' + err.message } };
     }
     if (err instanceof Unsupported) return { id: item.id, error: { line: 1, message: err.message } };
-    throw err;
+    // A bug here must not stop a batch: this rule is reported, the others are migrated.
+    return { id: item.id, error: { line: 1, message: 'rulepress could not migrate this rule (a bug in '
+      + 'rulepress migrate, please report it): ' + (err && err.message) } };
   }
 }
 
