@@ -71,10 +71,8 @@ class Tenant:
     # -- lifecycle of the server -------------------------------------------------------------------
 
     async def _on_startup(self, app: web.Application) -> None:
-        """Resume what a restart interrupted: builds in progress."""
-        for action in list(self.state.actions.values()):
-            if action["status"] in ("pending", "building"):
-                self.lifecycle.start_build(action["id"])
+        """Resume what a restart interrupted: builds and deploys in progress."""
+        self.lifecycle.resume()
 
     async def _on_cleanup(self, app: web.Application) -> None:
         await self.lifecycle.close()

@@ -161,6 +161,15 @@ class Lifecycle:
                 self.t.save_version({**version, "deployed": wanted, "updated_at": now})
         self.t.store.flush()
 
+    def resume(self) -> None:
+        """After a restart: finish the builds and deploys the previous process left half done."""
+        for action in list(self.t.actions.values()):
+            if action["status"] in ("pending", "building"):
+                self.start_build(action["id"])
+            version = self.t.versions.get(action.get("_deployed_version") or "")
+            if version is not None and not version["deployed"]:
+                self._spawn(self._flip(action["id"], version["id"]))
+
     def forget(self, action_id: str) -> None:
         self._generation.pop(action_id, None)
 

@@ -44,7 +44,7 @@ def test_restart_keeps_rules_configs_actions_versions_bindings_secrets(
     tmp_path: Path, tenant_factory: Any, make_api: Any
 ) -> None:
     state = tmp_path / "tenant.db"
-    first = tenant_factory(state=state)
+    first = tenant_factory(state=state, deploy_seconds=60)
     api = make_api(first)
     rule = api.post("/rules", json={"name": "kept", "script": "function (u, c, cb) { cb(null, u, c); }"}).json()
     api.put("/rules-configs/KEY", json={"value": "sekrit"})
@@ -59,6 +59,7 @@ def test_restart_keeps_rules_configs_actions_versions_bindings_secrets(
         "name": "pending", "supported_triggers": [{"id": "post-login", "version": "v3"}], "code": CODE}).json()
     before = api.state()
     first.stop()
+    assert [v["deployed"] for v in before["versions"]] == [False]  # stopped before the flip
 
     second = tenant_factory(state=state)
     again = make_api(second)
@@ -67,6 +68,13 @@ def test_restart_keeps_rules_configs_actions_versions_bindings_secrets(
     after = again.state()
     assert after["versions"] == before["versions"] and after["bindings"] == before["bindings"]
     assert wait_built(again, pending["id"])["status"] == "built"  # a build cut short resumes
+    deployed = wait_built(again, action["id"])["deployed_version"]
+    for _ in range(500):  # so does a deploy
+        if deployed["deployed"]:
+            break
+        time.sleep(0.01)
+        deployed = again.get(f"/actions/actions/{action['id']}").json()["deployed_version"]
+    assert deployed["deployed"] is True
     # the secret value is still there: a re-deploy of the draft carries it (names only on the wire)
     assert again.post(f"/actions/actions/{action['id']}/deploy").json()["secrets"][0]["name"] == "S"
     with sqlite3.connect(state) as conn:
