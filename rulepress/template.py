@@ -143,7 +143,11 @@ def parse_body(source: Source) -> Body:
     title_line = 0
     code: Block | None = None
     tests: list[Block] = []
+    kept: list[str] = []  # the description: the HTML between headings and code blocks
+    last = 0
     for m in _BLOCK_RE.finditer(rendered):
+        kept.append(rendered[last:m.start()])
+        last = m.end()
         tag, start, end = m.group(1), int(m.group(2)) + offset, int(m.group(3)) + offset
         if tag != "pre":
             if title is None:
@@ -159,7 +163,8 @@ def parse_body(source: Source) -> Body:
             tests.append(block)
         elif code is None:
             code = block
-    description = _SOURCEPOS_RE.sub("", _BLOCK_RE.sub("", rendered))
+    kept.append(rendered[last:])
+    description = _SOURCEPOS_RE.sub("", "".join(kept))
     return Body(title, title_line, code, tuple(tests), description, offset + 1)
 
 
