@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "migrate": "rulepress.commands.migrate_cmd",
     "changelog": "rulepress.commands.changelog_cmd",
     "hooks": "rulepress.commands.hooks_cmd",
+    "webhook": "rulepress.commands.webhook_cmd",
 }
 
 
