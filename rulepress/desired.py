@@ -11,6 +11,7 @@ from rulepress.environments import Environment
 from rulepress.errors import UserError
 from rulepress.remote.marker import secrets_digest
 
+MAX_BOUND = 20  # actions per trigger
 _KEYWORD = re.compile(r"@@([A-Za-z_][A-Za-z0-9_]*)@@")
 
 
@@ -148,4 +149,7 @@ def _bindings(
             elif tid not in first:
                 first.append(tid)
         out[trigger] = tuple(first + [t for t in present if t not in first])
+        if len(out[trigger]) > MAX_BOUND:
+            problems.append(f"environment {env.name!r}: {len(out[trigger])} actions bound to {trigger}; a trigger "
+                            f"takes at most {MAX_BOUND} (set deploy: false on some, or split environments)")
     return out

@@ -108,9 +108,8 @@ def wait_for(
         for item in items:
             action_id = str(item["id"])
             if item.get("status") == "failed":
-                errors = (
-                    "; ".join(str(e.get("msg") or e.get("message") or e) for e in item.get("errors") or []) or "no detail"
-                )
+                reasons = [str(e.get("msg") or e.get("message") or e) for e in item.get("errors") or []]
+                errors = "; ".join(reasons) or "no detail"
                 failed.append(f"{item.get('name')}: build failed: {errors}")
                 waiting.discard(action_id)
             elif done(item):

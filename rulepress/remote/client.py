@@ -209,7 +209,7 @@ class Client:
         token_request: bool,
         lookup: Lookup | None,
     ) -> Json:
-        retry_unsafe = method in _IDEMPOTENT
+        retry_unsafe = method in _IDEMPOTENT or token_request  # a token request changes nothing
         refreshed = False
         for attempt in range(1, self.max_attempts + 1):
             if self.deadline is not None and self.clock() > self.deadline:

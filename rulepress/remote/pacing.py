@@ -4,7 +4,7 @@ The server's bucket is mirrored locally: `acquire()` takes a token before each r
 one has accrued. Each answer's `X-RateLimit-Limit` / `X-RateLimit-Remaining` correct the mirror (the
 server is the truth; its count may lag by the requests still in flight). When the plan's sustained rate
 is known (environment config) it is used as given; otherwise it is estimated from how `Remaining` grows
-between answers at least a second apart, biased low so that an estimate never causes a 429.
+over a window that grows while the bucket is not full, biased low so that an estimate never causes a 429.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-_FLOOR_RATE = 1.0  # requests per second assumed before anything is learned
+_FLOOR_RATE = 2.0  # requests per second assumed before anything is learned: the slowest documented plan
 
 
 def _header_int(headers: Mapping[str, Any], name: str) -> int | None:
@@ -39,9 +39,10 @@ class Pacer:
         self.rate = float(rate) if rate is not None else _FLOOR_RATE
         self.capacity = float(burst) if burst is not None else 1.0
         self.capacity_known = burst is not None
-        self.tokens = self.capacity
+        self.tokens = min(self.capacity, 1.0)  # the server's bucket may not be full: one request, then learn
         self.updated = clock()
         self.inflight = 0
+        self.synced = False
         self.answers = 0
         self._ref: tuple[float, int, int] | None = None  # (time, remaining, answers) for rate estimates
         self._lock = threading.Lock()
@@ -57,11 +58,13 @@ class Pacer:
                     self.inflight += 1
                     return
                 self._refill(self.clock())
-                if self.tokens >= 1.0:
+                # keep one token in reserve: answers arrive with jitter, the server counts on arrival
+                reserve = 1.0 if self.capacity >= 2 else 0.0
+                if self.tokens >= 1.0 + reserve:
                     self.tokens -= 1.0
                     self.inflight += 1
                     return
-                wait = (1.0 - self.tokens) / self.rate
+                wait = (1.0 + reserve - self.tokens) / self.rate
             self.sleep(wait)
 
     def lost(self) -> None:
@@ -80,17 +83,19 @@ class Pacer:
                 return
             self._refill(now)
             if not self.capacity_known or limit != self.capacity:
-                first = not self.capacity_known
                 self.capacity, self.capacity_known = float(limit), True
-                if first:
-                    self.tokens = float(remaining) - self.inflight
-                    self._ref = None
-            server = float(remaining) - self.inflight
+            if not self.synced:  # the first answer tells how full the server's bucket is
+                self.synced = True
+                self.tokens = min(float(remaining) - self.inflight, self.capacity)
+                self._ref = None
+            # The mirror already subtracts requests the server may not have counted yet, so it should sit
+            # below the server's (truncated) count; it is corrected only downwards: answers arrive out of
+            # order under concurrency, and an old answer's higher count would let a burst through.
             if status == 429:
                 self.tokens = min(self.tokens, 0.0)
-            elif server < self.tokens - 1.0 or server > self.tokens + 1.0:
-                # the mirror drifted by more than the server's rounding: trust the server
-                self.tokens = min(server, self.capacity)
+            elif self.tokens > remaining + 1.0:  # over: someone else spends from this bucket, or a slower rate
+                self.tokens = float(remaining)
+
             if not self.rate_known:
                 self._estimate(now, remaining, limit)
 
@@ -103,13 +108,13 @@ class Pacer:
             return
         t0, r0, n0 = self._ref
         elapsed = now - t0
-        if elapsed < 1.0:
+        if elapsed < 0.5:
             return
-        # tokens gained = change in remaining + tokens spent in between; -1 covers integer rounding
+        # tokens gained = change in remaining + tokens spent in between; -1 covers integer rounding.
+        # The window keeps growing while the bucket is not full, so the estimate closes in from below.
         gained = remaining - r0 + (self.answers - n0) - 1
         if gained > 0:
             self.rate = max(_FLOOR_RATE, gained / elapsed)
-        self._ref = (now, remaining, self.answers)
 
     def wait_after_429(self, headers: Mapping[str, Any]) -> float:
         """Seconds to wait after a 429: Retry-After if sent, else until X-RateLimit-Reset."""

@@ -10,9 +10,11 @@ from typing import Any
 import requests
 
 from rulepress import environments
+from rulepress import validate
 from rulepress.build import build
 from rulepress.deploy import Outcome, Target, deploy, make_client
 
+TRIGGERS = {t: handler for t, (_, handler) in validate.TRIGGERS.items()}
 SECRETS = {"API_KEY": "sk-live-4f9a1c-very-secret", "GREETING": "hello-config-value-77"}
 
 
@@ -33,8 +35,7 @@ def action_md(name: str, body: str = "", *, trigger: str = "post-login", extra: 
         {code}
         }};
         ```
-        """).format(trigger=trigger, extra=extra, name=name, code=code,
-                    fn="PostLogin" if trigger == "post-login" else "PostUserRegistration")
+        """).format(trigger=trigger, extra=extra, name=name, code=code, fn=TRIGGERS[trigger][len("onExecute"):])
 
 
 def rule_md(name: str, order: int | None = None, *, extra: str = "", body: str = "") -> str:
