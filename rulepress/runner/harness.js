@@ -437,7 +437,7 @@ class Realm {
     });
   }
 
-  makeRequire(stubs, record) {
+  makeRequire(stubs, record, dependencies) {
     const realm = this;
     const cache = new Map();
     return function require(request) {
@@ -446,6 +446,13 @@ class Realm {
       const bare = name.startsWith('node:') ? name.slice(5) : name;
       let mod;
       if (Object.prototype.hasOwnProperty.call(stubs, name)) {
+        const parts = name.split('/');
+        const pkg = name.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+        if (dependencies && !dependencies.includes(pkg) && !builtinModules.includes(bare)) {
+          realm.state.problemHere(
+            `require('${name}'): '${pkg}' is not in the action's dependencies, so Auth0 would not find it`,
+          );
+        }
         mod = realm.build(stubs[name], name, record);
       } else if (NETWORK_BUILTINS.has(bare)) {
         mod = realm.blockedNetwork(bare);
@@ -466,7 +473,7 @@ class Realm {
     };
   }
 
-  installGlobals(c, record) {
+  installGlobals(c, record, tpl) {
     const state = this.state;
     const g = this.context;
     const realm = this;
@@ -520,7 +527,7 @@ class Realm {
       },
     });
     g.global = g;
-    g.require = this.makeRequire(c.modules || {}, record);
+    g.require = this.makeRequire(c.modules || {}, record, tpl.kind === 'action' ? tpl.dependencies || [] : null);
     for (const [name, spec] of Object.entries(c.globals || {})) g[name] = this.build(spec, name, record);
   }
 
@@ -565,7 +572,7 @@ async function runCase(state, tpl, c, compiled) {
     return;
   }
   const realm = new Realm(state);
-  realm.installGlobals(c, result.module_calls);
+  realm.installGlobals(c, result.module_calls, tpl);
   if (tpl.kind === 'rule') await runRule(state, realm, c, compiled.script);
   else await runAction(state, realm, tpl, c, compiled.script);
 }

@@ -51,6 +51,7 @@ def make_job(templates: Sequence[Template], cases: Sequence[Case], options: Node
                 "code_line": t.code_line,
                 "kind": t.kind,
                 "trigger": t.action.trigger if t.action else None,
+                "dependencies": [name for name, _version in t.action.dependencies] if t.action else [],
             }
         )
     return {

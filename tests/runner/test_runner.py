@@ -277,7 +277,8 @@ STUB_TESTS = """\
 
 
 def test_module_stubs_and_undeclared_require(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    md = action_md(STUB_CODE, STUB_TESTS, "trigger: post-login\nsecrets: [ID]\n")
+    front = "trigger: post-login\nsecrets: [ID]\ndependencies: {axios: 1.7.9, auth0: 4.10.0, legacy-mailer: 1.0.0}\n"
+    md = action_md(STUB_CODE, STUB_TESTS, front)
     root = write(tmp_path, {"crm": md})
     code, out, _ = cli(root, capsys)
     assert code == 1
@@ -606,3 +607,20 @@ def test_api_stubs_must_name_a_real_method(tmp_path: Path, capsys: pytest.Captur
         "method of api here",
         "0 passed, 1 failed",
     ])
+
+
+def test_a_stubbed_module_must_be_a_declared_dependency(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code_text = "exports.onExecutePostLogin = async () => {\n  require('lodash/get');\n};\n"
+    tests = "```test\nname: stubbed but not declared\nmodules: {lodash/get: {$returns: 1}}\nexpect: {calls: []}\n```\n"
+    md = action_md(code_text, tests)
+    root = write(tmp_path, {"dep": md})
+    code, out, _ = cli(root, capsys)
+    assert (code, out.splitlines()) == (1, [
+        f"FAIL rules/dep.md:{line_of(md, 'name: stubbed')}: stubbed but not declared",
+        f"    rules/dep.md:{line_of(md, 'lodash/get')}: require('lodash/get'): 'lodash' is not in the action's "
+        "dependencies, so Auth0 would not find it",
+        "0 passed, 1 failed",
+    ])
+    declared = md.replace("trigger: post-login\n", "trigger: post-login\ndependencies: {lodash: 4.17.21}\n")
+    write(root, {"dep": declared})
+    assert cli(root, capsys)[0] == 0
