@@ -86,13 +86,19 @@ def compile_file(path: str, data: bytes, publish_all: bool) -> FileResult:
                       jscheck.Code(path, template.kind, template.code, template.code_line), published)
 
 
-def _compile_many(jobs: Sequence[tuple[str, bytes]], publish_all: bool) -> list[FileResult]:
+def _read_and_compile(root: str, rel: str, publish_all: bool) -> tuple[str, FileResult]:
+    """(content key, result) of one file, read here: workers read their own files."""
+    data = Path(root, rel).read_bytes()
+    return _key(rel, data, publish_all), compile_file(rel, data, publish_all)
+
+
+def _compile_many(root: Path, jobs: Sequence[str], publish_all: bool) -> list[tuple[str, FileResult]]:
     if len(jobs) < PARALLEL_THRESHOLD or (os.cpu_count() or 1) < 2:
-        return [compile_file(p, d, publish_all) for p, d in jobs]
+        return [_read_and_compile(str(root), rel, publish_all) for rel in jobs]
     workers = min(os.cpu_count() or 1, 8)
     with ProcessPoolExecutor(workers) as pool:
-        return list(pool.map(compile_file, [p for p, _ in jobs], [d for _, d in jobs],
-                             [publish_all] * len(jobs), chunksize=max(1, len(jobs) // (workers * 4))))
+        return list(pool.map(_read_and_compile, [str(root)] * len(jobs), jobs, [publish_all] * len(jobs),
+                             chunksize=max(1, len(jobs) // (workers * 4))))
 
 
 class Cache:
@@ -199,7 +205,7 @@ def compile_catalogue(cfg: config.RepoConfig) -> Compiled:
     infos: dict[str, list[Any]] = old.get("infos", {})
     keys: dict[str, str] = {}
     files: dict[str, list[Any]] = {}
-    jobs: list[tuple[str, bytes]] = []
+    jobs: list[str] = []
     for entry in entries:
         rel = f"{cfg.rules_dir}/{entry.name}"
         st = entry.stat()
@@ -210,9 +216,13 @@ def compile_catalogue(cfg: config.RepoConfig) -> Compiled:
             data = Path(entry.path).read_bytes()
             keys[rel] = _key(rel, data, publish_all)
             if keys[rel] not in infos:
-                jobs.append((rel, data))
+                jobs.append(rel)
         files[rel] = [st.st_size, st.st_mtime_ns, keys[rel]]
-    fresh = _compile_many(jobs, publish_all)
+    fresh: list[FileResult] = []
+    for key, result in _compile_many(cfg.root, jobs, publish_all):
+        keys[result.path] = key  # the content the worker read (it may have changed since the scan)
+        files[result.path][2] = key
+        fresh.append(result)
     js_problems: dict[str, list[Problem]] = {}
     for p in jscheck.check([r.code for r in fresh if r.code is not None]):
         js_problems.setdefault(p.path, []).append(p)
@@ -264,8 +274,8 @@ def build(root: Path, *, check: bool = False, strict: bool = False) -> BuildResu
         stored = c.cache.fragments({c.keys[r.path] for r in published} - set(c.fresh))
         fragments = {**stored, **c.fresh}
         output = assemble((r.categories, fragments[c.keys[r.path]]) for r in published)
-        current = cfg.output_path.read_bytes() if output_stat is not None else None
-        if current != output:
+        current = _same_bytes(cfg.output_path, output) if output_stat is not None else None
+        if not current:
             if check:
                 c.cache.save(c.fresh, {**c.snapshot, "output": None})
                 state = "missing" if current is None else "stale"
@@ -280,9 +290,28 @@ def build(root: Path, *, check: bool = False, strict: bool = False) -> BuildResu
     return BuildResult(len(c.results), len(published), written, cfg.output_path, warnings, c.parsed)
 
 
+def _same_bytes(path: Path, data: bytes) -> bool:
+    """Whether the file holds exactly `data`, compared in chunks (rules.json can be tens of MB)."""
+    if path.stat().st_size != len(data):
+        return False
+    view = memoryview(data)
+    with path.open("rb") as f:
+        for start in range(0, len(data), 1 << 20):
+            if f.read(1 << 20) != view[start:start + (1 << 20)]:
+                return False
+    return True
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        try:
+            mode = path.stat().st_mode & 0o7777  # keep the file's permissions
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask  # what open() would have given a new file
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -58,11 +58,17 @@ def assemble(entries: Iterable[tuple[Sequence[str], bytes]]) -> bytes:
             groups.setdefault(category, []).append(text)
     if not groups:
         return b"[]\n"
-    parts = []
-    for name, fragments in groups.items():
+    pieces: list[bytes] = [b"[\n"]  # one join at the end: rules.json can be tens of MB, copy it once
+    for n, (name, fragments) in enumerate(groups.items()):
         head = "  {\n    \"name\": " + _encode_string(name) + ",\n    \"templates\": [\n"
-        parts.append(head.encode("utf-8") + b",\n".join(fragments) + b"\n    ]\n  }")
-    return b"[\n" + b",\n".join(parts) + b"\n]\n"
+        pieces.append((",\n" if n else "").encode() + head.encode("utf-8"))
+        for i, text in enumerate(fragments):
+            if i:
+                pieces.append(b",\n")
+            pieces.append(text)
+        pieces.append(b"\n    ]\n  }")
+    pieces.append(b"\n]\n")
+    return b"".join(pieces)
 
 
 def render(templates: Iterable[Template]) -> bytes:

@@ -35,6 +35,21 @@ def test_golden_rules_json(tmp_path: Path) -> None:
     assert (root / "rules.json").read_bytes() == expected
 
 
+def test_rules_json_gets_ordinary_permissions(tmp_path: Path) -> None:
+    root = copy_folder(HERE / "golden" / "small", tmp_path / "repo")
+    old = os.umask(0o022)
+    try:
+        build(root)
+    finally:
+        os.umask(old)
+    assert (root / "rules.json").stat().st_mode & 0o777 == 0o644
+    (root / "rules.json").chmod(0o664)
+    (root / "rules" / "enrich.md").write_text("---\ngallery: true\n---\n# New\n\n    function (u, c, cb) {}\n")
+    assert build(root).written
+    assert (root / "rules.json").stat().st_mode & 0o777 == 0o664
+    assert not list(root.glob(".rules.json.*"))  # no temporary file left behind
+
+
 def test_build_is_byte_stable_and_idempotent(tmp_path: Path) -> None:
     root = copy_folder(HERE / "golden" / "small", tmp_path / "a")
     other = copy_folder(HERE / "golden" / "small", tmp_path / "b")
