@@ -1,4 +1,5 @@
-"""The pre-commit hook: the build check on ordinary commits, and the release preparation on bump2version's
+"""The pre-commit hook: the build on ordinary commits (validate; rebuild and stage a stale rules.json),
+and the release preparation on bump2version's
 release commit.
 
 bump2version has no pre-hook. It refuses a dirty tree itself, rewrites the version in its files, stages
@@ -20,7 +21,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from rulepress import config
-from rulepress.build import build, write_atomic
+from rulepress.build import BuildResult, build, write_atomic
 from rulepress.errors import ProblemsError, UserError
 from rulepress.release.gitrun import git, status_entries
 
@@ -43,34 +44,39 @@ def run_pre_commit(root: Path, environ: Mapping[str, str], clock: Clock = _utcno
 
 
 def check_staged(root: Path) -> str:
-    """Refuse a commit whose staged rules.json is not what the build makes of the staged rules/.
+    """Keep every commit's rules.json what the build makes of its rules/.
 
-    When the working tree of rules/, rules.json and setup.cfg equals the index (the usual case), the build
-    checks the working tree with its cache; otherwise the staged files are copied to a temporary folder
-    and checked there, so unstaged edits and untracked files never decide the outcome."""
+    When the commit touches rules/, rules.json or setup.cfg and the working tree of rules/ and setup.cfg
+    equals the index (the usual case, `git commit -a` included), the catalogue is validated and rules.json
+    rebuilt and staged when stale: an invalid catalogue refuses the commit. When rules/ or setup.cfg has
+    unstaged edits or untracked files, rebuilding would publish what is not committed: the staged files are
+    copied to a temporary folder and checked there, and a stale rules.json refuses the commit."""
     cfg = config.load(root)
     paths = [cfg.rules_dir, cfg.output, "setup.cfg"]
     entries = status_entries(root, paths)
     if not any(code[0] not in " ?" for code, _ in entries):
         return ""  # the commit touches nothing the build reads
-    if all(code[1] == " " for code, _ in entries):
-        _check(root, "")
-        return f"rulepress: {cfg.output} is up to date"
+    unstaged = [p for code, p in entries if code[1] != " " and p != cfg.output]
+    if not unstaged:
+        result = _checked(root, "", lambda: build(root))
+        git(root, "add", "--", cfg.output)
+        return f"rulepress: {cfg.output} {'rebuilt and staged' if result.written else 'is up to date'}"
     with tempfile.TemporaryDirectory(prefix="rulepress-staged-") as tmp:
         files = git(root, "ls-files", "-z", "--", *paths)
         git(root, "checkout-index", f"--prefix={tmp}/", "-z", "--stdin", input_bytes=files.encode())
-        _check(Path(tmp), " (as staged)")
+        _checked(Path(tmp), " (as staged)", lambda: build(Path(tmp), check=True))
     return f"rulepress: {cfg.output} is up to date (as staged)"
 
 
-def _check(root: Path, where: str) -> None:
+def _checked(root: Path, where: str, step: Callable[[], BuildResult]) -> BuildResult:
     try:
-        build(root, check=True)
+        return step()
     except ProblemsError as exc:
         raise ProblemsError(exc.problems, f"commit refused: the catalogue{where} does not build "
                                           f"({exc.summary}); fix it, or commit with --no-verify") from None
     except UserError as exc:
-        raise UserError(f"commit refused{where}: {exc}") from None
+        raise UserError(f"commit refused{where}: {exc}; unstaged changes in rules/ are not built into "
+                        "a commit: stage them, or build and stage rules.json yourself") from None
 
 
 # -- the release commit made by bump2version ----------------------------------------------------------
