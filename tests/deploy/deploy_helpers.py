@@ -9,8 +9,7 @@ from typing import Any
 
 import requests
 
-from rulepress import environments
-from rulepress import validate
+from rulepress import environments, validate
 from rulepress.build import build
 from rulepress.deploy import Outcome, Target, deploy, make_client
 

@@ -27,16 +27,15 @@ def catalogue(repo: Repo, n: int = 6, **tenants: str) -> None:
     repo.write(files, **tenants)
 
 
-def converge(d: Deployer, runs: int = 4) -> int:
-    """Deploy until it succeeds; returns how many runs it took. Then the plan must be empty."""
-    for attempt in range(1, runs + 1):
+def converge(d: Deployer, runs: int = 4) -> None:
+    """Deploy until it succeeds (at most `runs` times). Then the plan must be empty."""
+    for _ in range(runs):
         if d.run().error is None:
             break
     else:
         pytest.fail("the deploy did not converge: " + "\n".join(d.lines[-3:]))
     final = d.plan(client={"timeout": 5})
     assert final.plan is not None and not final.plan.has_changes, d.lines[-1]
-    return attempt
 
 
 def no_duplicates(d: Deployer) -> None:
