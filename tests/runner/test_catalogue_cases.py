@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_every_template_in_rules_passes_its_cases(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["test", "--root", str(REPO), "--json"])
+    code = main(["test", "--root", str(REPO), "--json", "--timeout", "5"])
     report = json.loads(capsys.readouterr().out)
     failed = [(c["path"], c["name"], c["failures"]) for c in report["cases"] if not c["passed"]]
     assert failed == []
@@ -28,7 +28,7 @@ def test_every_template_in_rules_passes_its_cases(capsys: pytest.CaptureFixture[
 
 
 def test_text_report_ends_with_the_summary(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["test", "--root", str(REPO), "block-unverified-email", "add-roles-to-tokens"])
+    code = main(["test", "--root", str(REPO), "--timeout", "5", "block-unverified-email", "add-roles-to-tokens"])
     lines = capsys.readouterr().out.splitlines()
     assert code == 0
     assert all(line.startswith("ok   rules/") for line in lines[:-1])

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rulepress.build import load_catalogue
-from rulepress.runner import run_tests
+from rulepress.runner import NodeOptions, run_tests
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "TESTING.md"
 
@@ -23,7 +23,7 @@ def test_docs_examples_pass(tmp_path: Path) -> None:
     (tmp_path / "rules").mkdir()
     for i, text in enumerate(examples):
         (tmp_path / "rules" / f"example-{i}.md").write_text(text, encoding="utf-8")
-    report = run_tests(load_catalogue(tmp_path))
+    report = run_tests(load_catalogue(tmp_path), NodeOptions(timeout=5))
     failures = [(r.case.path, r.case.name, r.failures) for r in report.results if not r.passed]
     assert failures == []
     assert (report.passed, report.failed, report.untested) == (8, 0, ())
@@ -38,5 +38,5 @@ def test_docs_examples_fail_when_the_code_changes(tmp_path: Path, index: int) ->
     assert broken != text
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "example.md").write_text(broken, encoding="utf-8")
-    report = run_tests(load_catalogue(tmp_path))
+    report = run_tests(load_catalogue(tmp_path), NodeOptions(timeout=5))
     assert report.failed == 1

@@ -37,7 +37,7 @@ def write(root: Path, files: dict[str, str]) -> Path:
 
 
 def cli(root: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(["test", "--root", str(root), *args])
+    code = main(["test", "--root", str(root), "--timeout", "5", *args])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
