@@ -12,6 +12,9 @@ from typing import Any
 
 import requests
 
+from rulepress.build import build
+from rulepress.release.hooks import install
+
 BIN = Path(sys.executable).parent
 
 SETUP_CFG = """\
@@ -87,8 +90,8 @@ def make_catalogue(repo: Path, rules: Mapping[str, str], *, hook: bool = True) -
     write_rules(repo, rules)
     git(repo, "init", "-q", "-b", "main")
     if hook:
-        run(repo, sys.executable, "-m", "rulepress", "hooks", "install")
-    run(repo, sys.executable, "-m", "rulepress", "build")
+        install(repo, "pre-commit")
+    build(repo)
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "Start the catalogue")
     return repo
