@@ -101,6 +101,7 @@ class _Case:
         self.c = converted
         self.notes = notes
         self.persists = "api.user.set" in converted.code
+        self.input_user: dict[str, JSON] = {}
 
     def convert(self, case: dict[str, JSON]) -> list[dict[str, JSON]]:
         out: dict[str, JSON] = {"name": case.get("name")}
@@ -125,6 +126,7 @@ class _Case:
             out["globals"] = globals_
         if "timeout" in case:
             out["timeout"] = case["timeout"]
+        self.input_user = case.get("user") or {}
         expect, include = self.expect(case.get("expect") or {}, modules)
         if not expect and not include:
             raise _Drop("none of its expectations has an action equivalent")
@@ -211,7 +213,15 @@ class _Case:
         for key, value in (expect.get("user") or {}).items():
             if key in ("app_metadata", "user_metadata") and isinstance(value, dict) and self.persists:
                 method = "api.user.setAppMetadata" if key == "app_metadata" else "api.user.setUserMetadata"
-                include.extend({method: [k, v]} for k, v in value.items() if v != "$absent")
+                before = self.input_user.get(key) or {}
+                for k, v in value.items():
+                    if v == "$absent":
+                        continue
+                    if isinstance(before, dict) and before.get(k) == v:
+                        self.notes.append(f"expectation user.{key}.{k} is the input value (nothing to set); "
+                                          f"left out")
+                        continue
+                    include.append({method: [k, v]})
             else:
                 self.notes.append(f"expectation user.{key} has no action equivalent; left out")
         for key, value in (expect.get("context") or {}).items():

@@ -163,6 +163,8 @@ class Migration {
     this.hoisted = [];
     this.handlerFns = new Set([this.fn]); // functions whose body becomes handler code
     this.inlined = new Map(); // inlined function -> {stmt it came from, whether its end ends that stmt}
+    this.continuationSites = new Map(); // call of a continuation helper -> the helper
+    this.continuationFns = new Set();
     this.roles = new Map(); // Identifier node -> role
     this.usedNames = new Set();
     for (const scope of this.scopes.scopes) {
@@ -420,20 +422,11 @@ class Migration {
   }
   convertRequestStatement(stmt, rc) {
     const { method, options, cb } = rc;
-    this.handlerFns.add(cb);
-    this.inlined.set(cb, { stmt, tail: true });
     this.dependencies.set(AXIOS.name, AXIOS.version);
     this.needAxios = true;
-    const [errP, resP, bodyP] = cb.params;
-    for (const p of [errP, resP, bodyP]) {
-      if (p && p.type !== 'Identifier') throw new Unsupported('request callback parameters are not plain names');
-    }
-    const cbScope = this.scopes.acquire(cb, true);
-    const bodyUsed = bodyP && cbScope.set.get(bodyP.name).references.length > 0;
-    const errName = errP ? errP.name : this.freshName('err');
-    const resName = resP ? resP.name : this.freshName('response');
-    if (resP) {
-      for (const ref of cbScope.set.get(resP.name).references) {
+    const [, resP] = cb.params;
+    if (resP && resP.type === 'Identifier') {
+      for (const ref of this.scopes.acquire(cb, true).set.get(resP.name).references) {
         const m = ref.identifier.parent;
         const key = propName(m);
         if (m.type === 'MemberExpression' && m.object === ref.identifier && !m.computed &&
@@ -443,31 +436,49 @@ class Migration {
       }
     }
     this.axiosConfig(method, options, '', true);
+    this.convertNodeCallback(stmt, cb, (indent) => 'await axios(' + this.axiosConfig(method, options, indent) + ')',
+      (res) => res + '.data');
+  }
+  // `f(..., function (err, a, b) { BODY })` as a statement -> `a = await <call>` and BODY after it.
+  // `valueOf(res)` gives the expression for the third parameter (request's body), if any.
+  convertNodeCallback(stmt, cb, callText, valueOf) {
+    this.handlerFns.add(cb);
+    this.inlined.set(cb, { stmt, tail: true });
+    const [errP, resP, bodyP] = cb.params;
+    for (const p of [errP, resP, bodyP]) {
+      if (p && p.type !== 'Identifier') throw new Unsupported('callback parameters are not plain names');
+    }
+    const cbScope = this.scopes.acquire(cb, true);
+    const used = (p) => p && cbScope.set.get(p.name).references.length > 0;
+    const bodyUsed = used(bodyP) && valueOf;
+    const errName = errP ? errP.name : this.freshName('err');
+    const resName = resP ? resP.name : this.freshName('response');
+    const needRes = used(resP) || bodyUsed;
     this.edit(stmt, () => {
       const indent = this.indentOf(stmt);
-      const call = 'await axios(' + this.axiosConfig(method, options, indent + '  ') + ')';
+      const call = callText(indent + '  ');
       const stmts = cb.body.body;
       const first = stmts[0];
       const out = [];
-      // Idiomatic shape when the callback starts with `if (err) { ...; return }` and no else.
-      if (first && first.type === 'IfStatement' && isIdent(first.test, errName) && !first.alternate &&
-          this.rethrows(first.consequent, errName)) {
+      const errorFirst = first && first.type === 'IfStatement' && isIdent(first.test, errName) && !first.alternate;
+      if (errorFirst && this.rethrows(first.consequent, errName)) {
         // `if (err) return callback(err);`: an error just fails the login, as a throw does
-        out.push('const ' + resName + ' = await axios(' + this.axiosConfig(method, options, indent) + ');');
-        if (bodyUsed) out.push(indent + 'const ' + bodyP.name + ' = ' + resName + '.data;');
+        const plain = callText(indent);
+        out.push(needRes ? 'const ' + resName + ' = ' + plain + ';' : plain + ';');
+        if (bodyUsed) out.push(indent + 'const ' + bodyP.name + ' = ' + valueOf(resName) + ';');
         const rest = this.blockInner(cb.body, indent, first.end);
         if (rest) out.push(indent + rest);
-      } else if (first && first.type === 'IfStatement' && isIdent(first.test, errName) && !first.alternate &&
-          this.terminates(first.consequent)) {
+      } else if (errorFirst && this.terminates(first.consequent)) {
+        // Idiomatic shape when the callback starts with `if (err) { ...; return }` and no else.
         const cons = first.consequent;
-        out.push('let ' + resName + ';');
+        out.push(needRes ? 'let ' + resName + ';' : '');
         out.push(indent + 'try {');
-        out.push(indent + '  ' + resName + ' = ' + call + ';');
+        out.push(indent + '  ' + (needRes ? resName + ' = ' : '') + call + ';');
         out.push(indent + '} catch (' + errName + ') {');
         out.push(indent + '  ' + (cons.type === 'BlockStatement' ?
           this.blockInner(cons, indent + '  ') : this.reindent(this.text(cons), this.indentOf(cons), indent + '  ')));
         out.push(indent + '}');
-        if (bodyUsed) out.push(indent + 'const ' + bodyP.name + ' = ' + resName + '.data;');
+        if (bodyUsed) out.push(indent + 'const ' + bodyP.name + ' = ' + valueOf(resName) + ';');
         const rest = this.blockInner(cb.body, indent, first.end);
         if (rest) out.push(indent + rest);
       } else {
@@ -479,11 +490,71 @@ class Migration {
         out.push(indent + '} catch (' + caught + ') {');
         out.push(indent + '  ' + errName + ' = ' + caught + ';');
         out.push(indent + '}');
-        if (bodyUsed) out.push(indent + 'const ' + bodyP.name + ' = ' + resName + ' ? ' + resName + '.data : undefined;');
+        if (bodyUsed) {
+          out.push(indent + 'const ' + bodyP.name + ' = ' + resName + ' ? ' + valueOf(resName) + ' : undefined;');
+        }
         if (stmts.length) out.push(indent + this.blockInner(cb.body, indent));
       }
-      return out.join('\n');
+      return out.filter((l) => l !== '').join('\n').replace(/^\s+/, '');
     });
+  }
+
+  // ---- local helpers that answer through a node-style continuation: `function get(x, done) {...}` ----
+  convertContinuations() {
+    for (const fn of this.fn.body.body) {
+      if (fn.type !== 'FunctionDeclaration' || fn.async || fn.generator || !fn.params.length) continue;
+      const done = fn.params[fn.params.length - 1];
+      if (done.type !== 'Identifier') continue;
+      const doneVar = this.scopes.getDeclaredVariables(fn).find((v) => v.name === done.name) ||
+        this.scopes.acquire(fn, true).set.get(done.name);
+      const doneRefs = doneVar.references.map((r) => r.identifier);
+      const okDone = doneRefs.length > 0 && doneRefs.every((id) => {
+        const call = id.parent;
+        const st = call.parent;
+        return call.type === 'CallExpression' && call.callee === id && call.arguments.length <= 2 &&
+          (st.type === 'ExpressionStatement' || (st.type === 'ReturnStatement' && st.argument === call));
+      });
+      const self = this.scopes.getDeclaredVariables(fn)[0];
+      const sites = self.references.map((r) => r.identifier);
+      const okSites = sites.length > 0 && sites.every((id) => {
+        const call = id.parent;
+        const st = call.parent;
+        const cb = call.arguments[call.arguments.length - 1];
+        return call.type === 'CallExpression' && call.callee === id && call.arguments.length === fn.params.length &&
+          isFunction(cb) && cb.type !== 'FunctionDeclaration' && cb.body.type === 'BlockStatement' && cb.params.length <= 2 &&
+          (st.type === 'ExpressionStatement' || (st.type === 'ReturnStatement' && st.argument === call));
+      });
+      if (!okDone || !okSites) continue;
+      for (const id of doneRefs) this.roles.set(id, 'done');
+      for (const id of sites) this.continuationSites.set(id.parent, fn);
+      this.handlerFns.add(fn);
+      this.continuationFns.add(fn);
+      this.edit(fn, 'async ', fn.start, fn.start);
+      const prev = fn.params[fn.params.length - 2];
+      this.edit(done, '', prev ? prev.end : done.start, done.end);
+    }
+  }
+  convertContinuationSite(stmt, call) {
+    const cb = call.arguments[call.arguments.length - 1];
+    const args = call.arguments.slice(0, -1);
+    this.convertNodeCallback(stmt, cb, () => 'await ' + this.text(call.callee) + '(' +
+      args.map((a) => this.text(a)).join(', ') + ')', null);
+  }
+  convertDone() {
+    for (const id of this.refsOf('done')) {
+      const call = id.parent;
+      const st = call.parent;
+      if (!this.atHandlerLevel(call)) {
+        this.todo(call, 'a helper\'s continuation called inside asynchronous work', S.callbacks);
+        continue;
+      }
+      this.edit(st, () => this.doneReplacement(call));
+    }
+  }
+  doneReplacement(call) {
+    const [err, value] = call.arguments;
+    if (call.arguments.length === 0 || isNullish(err)) return 'return' + (value ? ' ' + this.text(value) : '') + ';';
+    return 'throw ' + this.text(err) + ';';
   }
   blockInner(block, indent, from) {
     // The statements (and comments) inside a block from `from` on, re-indented to `indent`, no braces.
@@ -551,7 +622,9 @@ class Migration {
     return false;
   }
   isCallbackCall(expr) {
-    return expr && expr.type === 'CallExpression' && isIdent(expr.callee) && this.roles.get(expr.callee) === 'callback';
+    // the rule's callback, or a continuation helper's `done`: both finish the current path
+    return expr && expr.type === 'CallExpression' && isIdent(expr.callee) &&
+      ['callback', 'done'].includes(this.roles.get(expr.callee));
   }
 
   // ---- promise chains -> await -------------------------------------------------------------------
@@ -664,6 +737,7 @@ class Migration {
     return 'await ' + this.text(root);
   }
   expressionStatement(expr, indent) {
+    if (this.isCallbackCall(expr) && this.roles.get(expr.callee) === 'done') return this.doneReplacement(expr);
     if (this.isCallbackCall(expr)) return this.callbackReplacement(expr, true);
     return this.reindent(this.text(expr), this.indentOf(expr), indent) + ';';
   }
@@ -708,6 +782,10 @@ class Migration {
         if (stmt.type === 'ExpressionStatement') expr = stmt.expression;
         else if (stmt.type === 'ReturnStatement') expr = stmt.argument;
         if (expr && expr.type === 'AwaitExpression') expr = expr.argument;
+        if (expr && this.continuationSites.has(expr)) {
+          this.convertContinuationSite(stmt, expr);
+          continue;
+        }
         const rc = this.requestCall(expr);
         const chain = rc ? null : this.promiseChain(expr);
         const md = rc || chain ? null : this.metadataCall(expr);
@@ -1025,10 +1103,10 @@ class Migration {
   // ---- local helper functions that finish the rule (`function done(x) { ...; callback(null, ...) }`) --
   convertHelpers() {
     for (const stmt of this.fn.body.body) {
-      if (stmt.type !== 'FunctionDeclaration' || stmt.async || stmt.generator) continue;
+      if (stmt.type !== 'FunctionDeclaration' || stmt.async || stmt.generator || this.continuationFns.has(stmt)) continue;
       let usesCallback = false;
       walk(stmt.body, (n) => {
-        if (isIdent(n) && this.roles.get(n) === 'callback' && this.enclosingFunction(n) === stmt) usesCallback = true;
+        if (isIdent(n) && this.roles.get(n) === 'callback') usesCallback = true;
       });
       if (!usesCallback) continue;
       const variable = this.scopes.getDeclaredVariables(stmt)[0];
@@ -1037,7 +1115,7 @@ class Migration {
         const call = id.parent;
         if (!(call.type === 'CallExpression' && call.callee === id)) return false;
         const st = call.parent;
-        if (!this.atHandlerLevel(call)) return false;
+        if (!this.atHandlerLevel(call) && !this.within(call, stmt)) return false;
         if (st.type === 'ReturnStatement') return true;
         return st.type === 'ExpressionStatement' && st.parent.type === 'BlockStatement' && this.isTailStmtStatic(st);
       });
@@ -1060,10 +1138,21 @@ class Migration {
     }
     return false;
   }
+  within(node, fn) {
+    for (let n = node.parent; n; n = n.parent) if (n === fn) return true;
+    return false;
+  }
+  handlerRoot(fn) {
+    let f = fn;
+    while (f && this.inlined.has(f)) f = this.enclosingFunction(f);
+    return f;
+  }
   finishHelpers() {
     for (const { fn, sites } of this.helpers) {
-      const awaits = [...this.inlined.values()].some((i) => this.enclosingFunction(i.stmt) === fn ||
-        this.enclosingFunction(this.enclosingFunction(i.stmt) || fn) === fn);
+      for (const id of sites) {
+        if (!this.atHandlerLevel(id.parent)) this.todo(id.parent, 'a helper called inside asynchronous work', S.callbacks);
+      }
+      const awaits = [...this.inlined.values()].some((i) => this.handlerRoot(this.enclosingFunction(i.stmt)) === fn);
       if (!awaits) continue;
       this.edit(fn, 'async ', fn.start, fn.start);
       for (const id of sites) this.edit(id, 'await ' + id.name);
@@ -1075,10 +1164,12 @@ class Migration {
     this.asyncDone = new Set();
     this.collectRoles();
     this.convertRequires();
+    this.convertContinuations();
     this.convertAsyncStatements();
     this.convertHelpers();
     this.convertAsyncStatements();
     this.finishHelpers();
+    this.convertDone();
     this.checkRequestLeftovers();
     this.convertCallbacks();
     this.convertUser();

@@ -401,3 +401,41 @@ def test_cases_without_an_action_equivalent_are_dropped_with_a_reason() -> None:
     assert result.blocks == (None,)
     assert result.notes == ("case 'fails the update': dropped: it makes auth0.users.updateAppMetadata fail, "
                             "and its action equivalent cannot fail",)
+
+
+def test_helpers_with_node_style_continuations_become_async() -> None:
+    result = migrate_code(
+        "function (user, context, callback) {\n"
+        "  lookup(user.email, function (err, plan) {\n"
+        "    if (err) return callback(err);\n"
+        "    context.idToken['https://example.com/plan'] = plan;\n"
+        "    callback(null, user, context);\n"
+        "  });\n"
+        "\n"
+        "  function lookup(email, done) {\n"
+        "    if (!email) return done(null, 'free');\n"
+        "    request.get({ url: 'https://plans.example/' + email, json: true }, function (err, res, body) {\n"
+        "      if (err) return done(err);\n"
+        "      done(null, body.plan);\n"
+        "    });\n"
+        "  }\n"
+        "}")
+    assert result.todos == ()
+    assert result.code == (
+        "const axios = require('axios');\n"
+        "\n"
+        "exports.onExecutePostLogin = async (event, api) => {\n"
+        "  const plan = await lookup(event.user.email);\n"
+        "  api.idToken.setCustomClaim('https://example.com/plan', plan);\n"
+        "\n"
+        "  async function lookup(email) {\n"
+        "    if (!email) return 'free';\n"
+        "    const res = await axios({\n"
+        "      method: 'GET',\n"
+        "      url: 'https://plans.example/' + email,\n"
+        "      validateStatus: () => true\n"
+        "    });\n"
+        "    const body = res.data;\n"
+        "    return body.plan;\n"
+        "  }\n"
+        "};")
