@@ -68,6 +68,27 @@ class Case:
     calls: dict[str, tuple[Call, ...]] = field(default_factory=dict)  # the CALL_LISTS expectations
 
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _load(text: str) -> tuple[yaml.Node | None, JSON]:
+    """The YAML node tree (for lines) and the data of one document, in one parse."""
+    try:
+        return _load_with(_Loader, text)
+    except yaml.YAMLError:  # the pure-Python loader words errors better and points at the right line
+        return _load_with(yaml.SafeLoader, text)
+
+
+def _load_with(loader_class: Any, text: str) -> tuple[yaml.Node | None, JSON]:
+    loader = loader_class(text)
+    try:
+        node: yaml.Node | None = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+    return node, data
+
+
 def _did_you_mean(word: str, choices: tuple[str, ...]) -> str:
     close = difflib.get_close_matches(word, choices, n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
@@ -104,8 +125,7 @@ class _Parser:
     def block(self, block: Block) -> list[Case]:
         base = block.line
         try:
-            node = yaml.compose(block.text, Loader=yaml.SafeLoader)
-            data = yaml.safe_load(block.text)
+            node, data = _load(block.text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = base + mark.line if mark is not None else base
