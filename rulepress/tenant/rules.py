@@ -53,12 +53,11 @@ class RulesApi:
         return rule
 
     def _check_fields(self, body: dict[str, Any], own_id: str | None) -> None:
+        """Payload validation first (400), then conflicts with other rules (409)."""
         if "name" in body:
             name = expect(body, "name", str)
             if not _NAME_RE.match(name):
                 raise invalid_body(f"String does not match pattern {NAME_PATTERN}: {name}", "name")
-            if any(r["name"] == name and r["id"] != own_id for r in self.t.rules.values()):
-                raise conflict("A rule with the same name already exists")
         if "script" in body:
             script = expect(body, "script", str)
             if not script:
@@ -67,10 +66,13 @@ class RulesApi:
             order = expect(body, "order", (int, float))
             if order < 0:
                 raise invalid_body(f"Value {order} is less than minimum 0", "order")
-            if any(r["order"] == order and r["id"] != own_id for r in self.t.rules.values()):
-                raise conflict("A rule with the same order already exists")
         if "enabled" in body:
             expect(body, "enabled", bool)
+        others = [r for r in self.t.rules.values() if r["id"] != own_id]
+        if "name" in body and any(r["name"] == body["name"] for r in others):
+            raise conflict("A rule with the same name already exists")
+        if "order" in body and any(r["order"] == body["order"] for r in others):
+            raise conflict("A rule with the same order already exists")
 
     # -- rules ---------------------------------------------------------------------------------------
 
