@@ -56,8 +56,6 @@ class ActionsApi:
             name = expect(body, "name", str)
             if not name.strip():
                 raise invalid_body("String is too short (0 chars), minimum 1", "name")
-            if any(a["name"] == name and a is not old for a in self.t.actions.values()):
-                raise ApiError(409, f"An action with the name '{name}' already exists.")
             out["name"] = name
         if "supported_triggers" in body:
             triggers = expect(body, "supported_triggers", list)
@@ -81,6 +79,9 @@ class ActionsApi:
             out["modules"] = expect(body, "modules", list)
         if "secrets" in body:
             out["secrets"] = self._secrets(expect(body, "secrets", list), old)
+        name = out.get("name")  # conflicts only once the payload is valid
+        if name is not None and any(a["name"] == name and a is not old for a in self.t.actions.values()):
+            raise ApiError(409, f"An action with the name '{name}' already exists.")
         return out
 
     def _secrets(self, given: list[Any], old: dict[str, Any] | None) -> list[dict[str, Any]]:
