@@ -42,7 +42,7 @@ def add_publisher_arguments(p: argparse.ArgumentParser) -> None:
                    help="NAME=value lines added to the deploy's environment (tenant credentials, secrets)")
     p.add_argument("--tags", default="v*", metavar="PATTERN", help="release tag names (default: v*)")
     p.add_argument("--history", type=Path, metavar="FILE",
-                   help="the SQLite deploy history (default: rulepress/history.sqlite in the repository)")
+                   help="the SQLite deploy history (default: rulepress-deploys/history.sqlite in the repository)")
 
 
 def add_run_subcommands(p: argparse.ArgumentParser) -> None:
@@ -100,7 +100,7 @@ def run_post_receive(args: argparse.Namespace) -> int:
     environ = dict(os.environ)
     if args.env_file:
         environ.update(read_secrets_file(args.env_file))
-    state_dir = repo / "rulepress"
+    state_dir = repo / "rulepress-deploys"
     history = History(args.history or state_dir / "history.sqlite")
     publisher = Publisher(tuple(args.envs or [DEFAULT_ENV]), sys.executable, environ, state_dir, args.tags)
     try:

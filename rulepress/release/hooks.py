@@ -30,7 +30,7 @@ class Installed:
 
 
 def hook_script(kind: str, python: str, args: Sequence[str] = ()) -> str:
-    command = " ".join(shlex.quote(a) for a in ["-m", "rulepress.release.hook", kind, *args])
+    command = " ".join(shlex.quote(a) for a in ["-P", "-m", "rulepress.release.hook", kind, *args])
     return (
         "#!/bin/sh\n"
         f"{MARK}\n"

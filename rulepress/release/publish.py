@@ -84,7 +84,7 @@ def deploy_commit(source: Path, sha: str, env: str, publisher: Publisher) -> tup
         checkout = Path(tmp) / "checkout"
         git(Path(tmp), "clone", "--quiet", "--shared", "--no-checkout", str(source), str(checkout), env=environ)
         git(checkout, "checkout", "--quiet", "--detach", sha, env=environ)
-        command = [publisher.python, "-m", "rulepress", "deploy", "--root", str(checkout), "--yes"]
+        command = [publisher.python, "-P", "-m", "rulepress", "deploy", "--root", str(checkout), "--yes"]
         if env != DEFAULT_ENV:
             command += ["--env", env]
         try:
