@@ -381,6 +381,7 @@ class Migration {
     if (method) props.push('method: ' + quote(method));
     let sawJson = false;
     if (options.type !== 'ObjectExpression') {
+      if (!this.isStringish(options)) todo(options, 'request options that are not an object literal', S.deps);
       props.push('url: ' + (dry ? '' : this.text(options)));
     } else {
       for (const p of options.properties) {
@@ -419,6 +420,21 @@ class Migration {
     if (!sawJson) props.push("responseType: 'text'");
     props.push('validateStatus: () => true');
     return '{\n' + props.map((p) => inner + p).join(',\n') + '\n' + indent + '}';
+  }
+  // A URL: a string, a template, a concatenation, or a variable initialised with one of those.
+  isStringish(node) {
+    if ((node.type === 'Literal' && typeof node.value === 'string') || node.type === 'TemplateLiteral') return true;
+    if (node.type === 'BinaryExpression' && node.operator === '+') return this.isStringish(node.left) || this.isStringish(node.right);
+    if (node.type === 'Identifier') {
+      for (let scope = this.scopes.acquire(this.enclosingFunction(node), true); scope; scope = scope.upper) {
+        const v = scope.set.get(node.name);
+        if (!v) continue;
+        const defs = v.defs.filter((d) => d.type === 'Variable');
+        return defs.length === 1 && v.references.every((r) => !r.isWrite() || r.init) && Boolean(defs[0].node.init) &&
+          this.isStringish(defs[0].node.init);
+      }
+    }
+    return false;
   }
   convertRequestStatement(stmt, rc) {
     const { method, options, cb } = rc;
