@@ -120,6 +120,7 @@ class Receiver:
     queues: dict[str, asyncio.Queue[Job]] = field(init=False, default_factory=dict)
     _mirror_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
     _busy: int = field(init=False, default=0)
+    _workers: list[asyncio.Task[None]] = field(init=False, default_factory=list)
     idle: asyncio.Event | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
@@ -142,12 +143,12 @@ class Receiver:
         self.idle = asyncio.Event()
         self.idle.set()
         self.queues = {env: asyncio.Queue() for env in self.options.publisher.envs}
-        app["workers"] = [asyncio.create_task(self._worker(q)) for q in self.queues.values()]
+        self._workers = [asyncio.create_task(self._worker(q)) for q in self.queues.values()]
 
     async def _stop_workers(self, app: web.Application) -> None:
-        for task in app["workers"]:
+        for task in self._workers:
             task.cancel()
-        await asyncio.gather(*app["workers"], return_exceptions=True)
+        await asyncio.gather(*self._workers, return_exceptions=True)
         self.history.close()
 
     def _refuse(self, request: web.Request, status: int, reason: str) -> web.Response:
