@@ -11,9 +11,9 @@ from typing import Any
 
 from rulepress.errors import UserError
 
-DESCRIPTION = ("Install or run rulepress's git hooks: pre-commit refuses a commit whose rules.json is not "
-               "what the build makes of rules/, and prepares bump2version's release commit; post-receive "
-               "deploys release tags pushed to a bare repository.")
+DESCRIPTION = ("Install or run rulepress's git hooks: pre-commit validates the catalogue (refusing an invalid "
+               "one), rebuilds and stages a stale rules.json, and prepares bump2version's release commit; "
+               "post-receive deploys release tags pushed to a bare repository.")
 
 
 def register(sub: Any) -> None:
@@ -48,7 +48,7 @@ def add_publisher_arguments(p: argparse.ArgumentParser) -> None:
 def add_run_subcommands(p: argparse.ArgumentParser) -> None:
     rsub = p.add_subparsers(dest="hook", metavar="HOOK")
     rsub.required = True
-    pc = rsub.add_parser("pre-commit", help="the build check (release preparation under bump2version)")
+    pc = rsub.add_parser("pre-commit", help="the build (release preparation under bump2version)")
     pc.set_defaults(func=run_pre_commit)
     pr = rsub.add_parser("post-receive", help="deploy the release tags named on stdin")
     add_publisher_arguments(pr)

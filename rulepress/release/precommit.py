@@ -1,6 +1,5 @@
-"""The pre-commit hook: the build on ordinary commits (validate; rebuild and stage a stale rules.json),
-and the release preparation on bump2version's
-release commit.
+"""The pre-commit hook: the build on ordinary commits (validate; rebuild and stage a stale rules.json), and
+the release preparation on bump2version's release commit.
 
 bump2version has no pre-hook. It refuses a dirty tree itself, rewrites the version in its files, stages
 them with `git add --update`, and runs `git commit -F <message>` with BUMPVERSION_CURRENT_VERSION and

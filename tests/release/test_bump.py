@@ -113,3 +113,15 @@ def test_bump_refuses_dirty_tree_before_touching_anything(tmp_path: Path) -> Non
     assert "Git working directory is not clean" in done.stderr
     assert _state(repo) == before
     assert (repo / "rules" / "add-country.md").read_text() == edited
+
+
+def test_changelog_command_previews_what_the_next_release_will_say(tmp_path: Path) -> None:
+    repo = make_catalogue(tmp_path / "repo", RULES)
+    run(repo, "bump2version", "patch")
+    write_rules(repo, {"block-ip": rule_md("Block IP", "user.blocked = true;", order=1)})
+    git(repo, "commit", "-q", "-am", "Block for real")
+    before = (repo / "CHANGELOG.md").read_text()
+    printed = run(repo, "rulepress", "changelog").stdout
+    assert printed.startswith("# Changelog\n\n## Unreleased\n\n### Templates\n- changed `block-ip`: code\n\n"
+                              "### Commits\n- Block for real\n\n## v0.1.1 (")
+    assert (repo / "CHANGELOG.md").read_text() == before  # printing writes nothing
