@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     secret = os.environ.get(args.secret_env, "")
     if not secret:
         raise UserError(f"${args.secret_env} is empty: set the webhook secret there (refusing to start)")
-    environ = dict(os.environ)
+    environ = {k: v for k, v in os.environ.items() if k != args.secret_env}  # deploys never see it
     if args.env_file:
         environ.update(read_secrets_file(args.env_file))
     state_dir = args.state_dir.resolve()

@@ -91,6 +91,16 @@ class History:
             self._db.execute("UPDATE deploys SET state = ?, finished = ?, log = ? WHERE id = ?",
                              (state, self.clock(), log, deploy_id))
 
+    def unfinished(self) -> list[Deploy]:
+        """After a restart: deploys a stopped receiver left running are marked failed (interrupted); the
+        ones still queued are returned, oldest first, to be queued again (their delivery was acknowledged)."""
+        with self._lock:
+            self._db.execute("UPDATE deploys SET state = 'failed', finished = ?, log = log || ? "
+                             "WHERE state = 'running'",
+                             (self.clock(), "interrupted: the receiver stopped during this deploy"))
+            rows = self._db.execute("SELECT * FROM deploys WHERE state = 'queued' ORDER BY id").fetchall()
+        return [Deploy(*r) for r in rows]
+
     def deployed_version(self, env: str) -> str | None:
         """The highest version deployed successfully to env."""
         with self._lock:

@@ -143,6 +143,10 @@ class Receiver:
         self.idle = asyncio.Event()
         self.idle.set()
         self.queues = {env: asyncio.Queue() for env in self.options.publisher.envs}
+        for left in self.history.unfinished():
+            if left.env in self.queues:
+                self._queue(Job(left.id, left.env, left.ref, left.sha, left.version))
+                self.log(f"deploy {left.id} (v{left.version} to {left.env}) queued again after a restart")
         self._workers = [asyncio.create_task(self._worker(q)) for q in self.queues.values()]
 
     async def _stop_workers(self, app: web.Application) -> None:
@@ -185,16 +189,19 @@ class Receiver:
             self.log(f"delivery {delivery.delivery_id} was seen before; nothing done")
             return web.json_response({"status": "duplicate"}, status=202)
         ids = []
-        assert self.idle is not None
-        for env, queue in self.queues.items():
+        for env in self.queues:
             deploy_id = self.history.enqueue(delivery.delivery_id, env, ref, pushed, version)
-            self._busy += 1
-            self.idle.clear()
-            queue.put_nowait(Job(deploy_id, env, ref, pushed, version))
+            self._queue(Job(deploy_id, env, ref, pushed, version))
             ids.append(deploy_id)
         self.log(f"{delivery.source} delivery {delivery.delivery_id}: v{version} queued as deploy(s) "
                  f"{', '.join(map(str, ids))}")
         return web.json_response({"status": "queued", "deploys": ids}, status=202)
+
+    def _queue(self, job: Job) -> None:
+        assert self.idle is not None
+        self._busy += 1
+        self.idle.clear()
+        self.queues[job.env].put_nowait(job)
 
     async def _worker(self, queue: asyncio.Queue[Job]) -> None:
         while True:

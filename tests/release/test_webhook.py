@@ -18,6 +18,7 @@ import requests
 from release_helpers import git, make_catalogue, rule_md, run, tenant_env, tenant_rules, tool_env, write_rules
 
 from rulepress.errors import UserError
+from rulepress.release.history import History
 from rulepress.release.publish import Publisher
 from rulepress.release.webhook import RunningWebhook, WebhookOptions, github_signature
 
@@ -177,3 +178,20 @@ def test_an_empty_or_short_secret_refuses_to_start(tmp_path: Path) -> None:
                env={"RULEPRESS_WEBHOOK_SECRET": ""}, check=False)
     assert (done.returncode, done.stderr) == (
         1, "error: $RULEPRESS_WEBHOOK_SECRET is empty: set the webhook secret there (refusing to start)\n")
+
+
+def test_a_restart_runs_what_was_queued_and_marks_an_interrupted_deploy_failed(setup: Setup) -> None:
+    after = setup.release("patch", "user.country = 'NZ';")
+    options = setup.hook.receiver.options
+    setup.hook.stop()
+    history = History(options.state_dir / "history.sqlite")
+    running = history.enqueue("d-1", "default", "refs/tags/v0.1.0", "0" * 40, "0.1.0")
+    history.start(running)
+    queued = history.enqueue("d-2", "default", "refs/tags/v0.1.1", after, "0.1.1")
+    history.close()
+    setup.hook = RunningWebhook(options, setup.log.append)
+    assert setup.hook.wait_idle()
+    assert setup.log[0] == f"deploy {queued} (v0.1.1 to default) queued again after a restart"
+    states = {d["id"]: d["state"] for d in setup.status()["deploys"]}
+    assert states == {running: "failed", queued: "succeeded"}
+    assert "user.country = 'NZ';" in tenant_rules(setup.tenant)["Add country"]
