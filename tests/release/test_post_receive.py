@@ -24,13 +24,13 @@ def _clone_with_origin(tmp_path: Path) -> tuple[Path, Path]:
 def test_push_of_a_release_tag_deploys_it_and_a_branch_push_deploys_nothing(tmp_path: Path, tenant: Any) -> None:
     clone, bare = _clone_with_origin(tmp_path)
     env = tenant_env(tenant)
-    git(clone, "push", "-q", "origin", "main", env=env)
+    git(clone, "push", "-q", "--set-upstream", "origin", "main", env=env)
     assert tenant_rules(tenant) == {}  # a branch push deploys nothing
 
     write_rules(clone, {"add-country": rule_md("Add country", "user.country = 'NZ';")})
     git(clone, "commit", "-q", "-am", "Country code")
     run(clone, "bump2version", "patch")
-    pushed = run(clone, "git", "push", "--follow-tags", "origin", "main", env=env)
+    pushed = run(clone, "git", "push", "--follow-tags", env=env)  # the user's command, literally
     assert "remote: rulepress: v0.1.1 to default: succeeded (deploy #1)" in pushed.stderr, pushed.stderr
     assert tenant.client_secret not in pushed.stderr
     deployed = tenant_rules(tenant)
