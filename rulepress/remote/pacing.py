@@ -59,7 +59,7 @@ class Pacer:
                     return
                 self._refill(self.clock())
                 # keep one token in reserve: answers arrive with jitter, the server counts on arrival
-                reserve = 1.0 if self.capacity >= 2 else 0.0
+                reserve = 1.0 if self.capacity >= 10 else 0.5 if self.capacity >= 2 else 0.0
                 if self.tokens >= 1.0 + reserve:
                     self.tokens -= 1.0
                     self.inflight += 1
@@ -93,8 +93,8 @@ class Pacer:
             # order under concurrency, and an old answer's higher count would let a burst through.
             if status == 429:
                 self.tokens = min(self.tokens, 0.0)
-            elif self.tokens > remaining + 1.0:  # over: someone else spends from this bucket, or a slower rate
-                self.tokens = float(remaining)
+            elif self.tokens > remaining + 1.5:  # over: someone else spends from this bucket, or a slower rate
+                self.tokens = remaining + 0.5  # the server truncates its count: the truth is in [R, R + 1)
 
             if not self.rate_known:
                 self._estimate(now, remaining, limit)
