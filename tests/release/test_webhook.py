@@ -195,3 +195,25 @@ def test_a_restart_runs_what_was_queued_and_marks_an_interrupted_deploy_failed(s
     states = {d["id"]: d["state"] for d in setup.status()["deploys"]}
     assert states == {running: "failed", queued: "succeeded"}
     assert "user.country = 'NZ';" in tenant_rules(setup.tenant)["Add country"]
+
+
+def test_the_serve_command_listens_on_loopback_and_stops_on_sigterm(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rulepress", "webhook", "serve", "--repo", str(tmp_path / "none.git"),
+         "--port", "0", "--state-dir", str(tmp_path / "state")],
+        env=tool_env({"RULEPRESS_WEBHOOK_SECRET": SECRET}), stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline()
+        assert " listening on http://127.0.0.1:" in line and line.endswith("/webhook (status: /status)\n")
+        url = line.split("listening on ")[1].split(" ")[0]
+        body = b"{}"
+        ping = requests.post(url, data=body, timeout=10, headers={
+            "X-GitHub-Event": "ping", "X-Hub-Signature-256": github_signature(SECRET, body)})
+        assert (ping.status_code, ping.json()) == (200, {"status": "pong"})
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
