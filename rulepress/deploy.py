@@ -141,7 +141,7 @@ def plan_target(
             f"environment {env.name!r}: no value for secret(s) {', '.join(missing)} "
             "(set the environment variables or pass --secrets-file); nothing was changed"
         )
-    desired = desired_state(taken, env, values, target.creds.client_secret)
+    desired = desired_state(catalogue.entries, env, values, target.creds.client_secret)
     plan = make_plan(
         desired, snap, env=env.name, version=catalogue.version, sha=catalogue.sha, prune=prune, force=force
     )

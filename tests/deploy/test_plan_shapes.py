@@ -203,3 +203,41 @@ def test_keywords_are_substituted_and_unknown_ones_refused(repo: Repo, deployer:
     repo.write({}, tenants="[env.dev]\n")
     with pytest.raises(UserError, match=r"^a: keyword @@DOMAIN@@ has no value in this environment$"):
         deployer.run()
+
+
+def test_all_environments_deploy_in_parallel_each_with_its_templates(repo: Repo, tenant_factory: Any) -> None:
+    from rulepress import environments
+    from rulepress.deploy import Target, deploy, make_client
+
+    repo.write({"a": action_md("A"), "b": action_md("B")},
+               tenants='[env.one]\ntemplates = ["a"]\n[env.two]\nexclude = ["a"]\n')
+    tenants = {"one": tenant_factory(), "two": tenant_factory()}
+    targets = []
+    for env in environments.load(repo.root).select(None, True):
+        t = tenants[env.name]
+        creds = environments.Credentials(t.base_url, t.client_id, t.client_secret)
+        targets.append(Target(env, creds, make_client(env, creds)))
+    lines: list[str] = []
+    outcomes = deploy(repo.root, targets, environ={}, say=lines.append)
+    assert [(o.env, o.error) for o in outcomes] == [("one", None), ("two", None)]
+    for name, wanted in (("one", ["A"]), ("two", ["B"])):
+        d = Deployer(repo, tenants[name])
+        assert sorted(a["name"] for a in d.state()["actions"] if a["name"] != "rulepress-state") == wanted
+    assert "[one] action 'A': create" in lines and "[two] action 'B': create" in lines
+
+
+def test_uncommitted_changes_are_refused_without_force(repo: Repo, deployer: Deployer) -> None:
+    import subprocess
+
+    repo.write({"a": action_md("A")})
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "catalogue"]):
+        subprocess.run(["git", *args], cwd=repo.root, check=True)
+    repo.write({"a": action_md("A", "  api.idToken.setCustomClaim('changed', 1);")})
+    with pytest.raises(UserError, match=r"^rules/, rules.json or tenants.toml has uncommitted changes; commit them "
+                                        r"first, or use --force$"):
+        deployer.run()
+    assert deployer.writes() == []
+    assert deployer.run(force=True).error is None
+    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo.root, capture_output=True, text=True).stdout.strip()
+    record = [a["code"] for a in deployer.state()["actions"] if a["name"] == "rulepress-state"][0]
+    assert f'"sha": "{sha}"' in record and '"version": "1.0.0"' in record
