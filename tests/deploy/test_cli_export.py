@@ -57,7 +57,8 @@ def test_plan_deploy_and_json_report_as_commands_never_show_a_secret(repo: Repo,
     report = json.loads(deployed.stdout)["environments"][0]
     assert report["env"] == "dev" and report["error"] is None
     assert report["plan"]["counts"] == {"create": 2, "update": 0, "delete": 0, "unchanged": 0, "kept": 0}
-    assert report["api"]["failed"] == 0 and report["api"]["writes"] == 5  # config, rule, action (+deploy), bindings, record
+    # writes: config, rule, action (created and deployed in one call), bindings, record
+    assert report["api"]["failed"] == 0 and report["api"]["writes"] == 5
     assert "action 'A': deploy" in report["applied"]
     again = cli("plan", "--root", root, "--secrets-file", str(secrets_file))
     assert again.returncode == 0 and again.stdout.rstrip().endswith("nothing to do"), again.stdout
@@ -94,7 +95,8 @@ def test_stale_rules_json_is_refused(repo: Repo, tenant: Any) -> None:
 
 def test_export_round_trip_plans_nothing_to_do(repo: Repo, tenant: Any, tmp_path: Path) -> None:
     api = Api(tenant)
-    code = "exports.onExecutePostLogin = async (event, api) => {\n  api.idToken.setCustomClaim('x', event.secrets.K);\n};"
+    code = ("exports.onExecutePostLogin = async (event, api) => {\n"
+            "  api.idToken.setCustomClaim('x', event.secrets.K);\n};")
     first = api.call("POST", "/actions/actions", {
         "name": "Hand Made Claims", "supported_triggers": [{"id": "post-login", "version": "v3"}], "code": code,
         "dependencies": [{"name": "lodash", "version": "4.17.21"}], "secrets": [{"name": "K", "value": "kv-secret-1"}],
