@@ -218,8 +218,9 @@ class Receiver:
         try:
             with self._mirror_lock:
                 update_mirror(self.options.source, self.mirror)
-            sha = commit_of(self.mirror, job.pushed, {})
-            tagged = commit_of(self.mirror, job.ref, {})
+            environ = self.options.publisher.environ
+            sha = commit_of(self.mirror, job.pushed, environ)
+            tagged = commit_of(self.mirror, job.ref, environ)
         except Exception as exc:  # git/GitPython errors: record them, keep serving
             log = self.options.publisher.redact(f"cannot fetch {job.ref} from the repository: {exc}")
             self.history.finish(job.deploy_id, "failed", log)
