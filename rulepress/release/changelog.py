@@ -32,6 +32,7 @@ from typing import Any
 
 from rulepress import config
 from rulepress.catalogue import read_rules_json
+from rulepress.errors import UserError
 from rulepress.release.versions import tag_version
 
 HEADER = "# Changelog\n"
@@ -159,8 +160,6 @@ def open_repo(root: Path) -> Any:
     try:
         return git.Repo(root, search_parent_directories=False)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        from rulepress.errors import UserError
-
         raise UserError(f"{root} is not a git repository") from None
 
 
@@ -181,7 +180,10 @@ def catalogue_at(repo: Any, rev: str | None, output: str) -> list[dict[str, Any]
     with tempfile.TemporaryDirectory(prefix="rulepress-changelog-") as tmp:
         path = Path(tmp) / "rules.json"
         path.write_bytes(blob.data_stream.read())
-        return read_rules_json(path)
+        try:
+            return read_rules_json(path)
+        except UserError as exc:
+            raise UserError(f"{output} at {rev}: {str(exc).replace(str(path), output)}") from None
 
 
 def bump_message(repo: Any, rev: str) -> str:

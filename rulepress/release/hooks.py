@@ -35,7 +35,14 @@ def hook_script(kind: str, python: str, args: Sequence[str] = ()) -> str:
         "#!/bin/sh\n"
         f"{MARK}\n"
         f"PYTHON={shlex.quote(python)}\n"
-        '[ -x "$PYTHON" ] || PYTHON=python3\n'
+        'if [ ! -x "$PYTHON" ]; then\n'
+        "  PYTHON=python3\n"
+        '  if ! "$PYTHON" -P -c "import rulepress" 2>/dev/null; then\n'
+        f'    echo "rulepress {kind} hook: rulepress is not installed for $PYTHON; run ' "'rulepress hooks install'"
+        f' again{" (or commit with --no-verify)" if kind == "pre-commit" else ""}" >&2\n'
+        "    exit 1\n"
+        "  fi\n"
+        "fi\n"
         f'exec "$PYTHON" {command}\n'
     )
 

@@ -95,3 +95,13 @@ def test_pre_commit_framework_hooks_run_the_build(tmp_path: Path) -> None:
     assert check.returncode == 1 and "rules.json is stale" in check.stderr
     run(repo, *by_id["rulepress-build"]["entry"].split())
     run(repo, *by_id["rulepress-check"]["entry"].split())
+
+
+def test_a_hook_whose_python_is_gone_falls_back_to_python3_on_path(tmp_path: Path) -> None:
+    from rulepress.release.hooks import install
+
+    repo = make_catalogue(tmp_path / "repo", RULES, hook=False)
+    install(repo, "pre-commit", python=str(tmp_path / "removed-venv" / "bin" / "python"))
+    write_rules(repo, {"add-country": rule_md("Add country", "user.country = 'NZ';")})
+    done = run(repo, "git", "commit", "-q", "-am", "Country code")  # python3 here: this venv's, first on PATH
+    assert "rulepress: rules.json rebuilt and staged" in done.stderr
