@@ -105,3 +105,12 @@ def test_a_hook_whose_python_is_gone_falls_back_to_python3_on_path(tmp_path: Pat
     write_rules(repo, {"add-country": rule_md("Add country", "user.country = 'NZ';")})
     done = run(repo, "git", "commit", "-q", "-am", "Country code")  # python3 here: this venv's, first on PATH
     assert "rulepress: rules.json rebuilt and staged" in done.stderr
+
+
+def test_install_follows_core_hooks_path(tmp_path: Path) -> None:
+    repo = make_catalogue(tmp_path / "repo", RULES, hook=False)
+    git(repo, "config", "core.hooksPath", ".githooks")
+    done = run(repo, sys.executable, "-m", "rulepress", "hooks", "install")
+    assert done.stdout == "installed .githooks/pre-commit\n"
+    write_rules(repo, {"add-country": rule_md("Add country", "user.country = 'NZ';")})
+    assert "rebuilt and staged" in run(repo, "git", "commit", "-q", "-am", "Country").stderr
