@@ -99,10 +99,11 @@ def prepare_release(root: Path, current: str, new: str, clock: Clock = _utcnow) 
             write_atomic(root / "setup.cfg", set_versions(original, current, new).encode("utf-8"))
         write_atomic(root / "CHANGELOG.md", release_changelog(root, cfg.output, current, new, clock).encode())
         git(root, "add", "--", cfg.output, "CHANGELOG.md", *(["setup.cfg"] if "setup.cfg" in touched else []))
-    except UserError:
+    except BaseException:  # refused, or a bug: either way bump2version must not commit a half release
         restore(root, touched + [cfg.output, "CHANGELOG.md"])
         raise
-    return f"rulepress: release v{new} prepared: {cfg.output}, CHANGELOG.md and setup.cfg staged"
+    staged = [cfg.output, "CHANGELOG.md", *(["setup.cfg"] if "setup.cfg" in touched else [])]
+    return f"rulepress: release v{new} prepared: {', '.join(staged)} staged"
 
 
 def restore(root: Path, paths: list[str]) -> None:
