@@ -209,6 +209,9 @@ class Receiver:
             try:
                 state, _ = await asyncio.to_thread(self._run, job)
                 self.log(f"deploy {job.deploy_id}: v{job.version} to {job.env}: {state}")
+            except Exception as exc:  # a bug: record it and keep this environment's worker alive
+                self.log(f"deploy {job.deploy_id}: internal error {type(exc).__name__}: {exc}")
+                self.history.finish(job.deploy_id, "failed", f"internal error: {type(exc).__name__}: {exc}")
             finally:
                 self._busy -= 1
                 if self._busy == 0 and self.idle is not None:
