@@ -64,7 +64,7 @@ class Pacer:
                     self.tokens -= 1.0
                     self.inflight += 1
                     return
-                wait = (1.0 + reserve - self.tokens) / self.rate
+                wait = max((1.0 + reserve - self.tokens) / self.rate, 0.001)  # 1 ms: the clock must move
             self.sleep(wait)
 
     def lost(self) -> None:
