@@ -55,6 +55,11 @@ def _pending(plan: Plan, applied: Applied) -> list[str]:
     return [label for label in labels if label not in applied.done]
 
 
+def steps(plan: Plan) -> list[str]:
+    """The steps applying `plan` takes, as progress labels."""
+    return _pending(plan, Applied())
+
+
 def apply(
     plan: Plan,
     client: Client,

@@ -23,7 +23,7 @@ from typing import Any, TextIO
 import requests
 
 from rulepress import config
-from rulepress.apply import Applied, apply
+from rulepress.apply import Applied, apply, steps
 from rulepress.build import build
 from rulepress.catalogue import read_rules_json
 from rulepress.desired import desired_state, secret_names
@@ -35,6 +35,7 @@ from rulepress.remote.read import read_snapshot
 from rulepress.report import render
 
 Say = Callable[[str], None]
+StepProgress = Callable[[str, str, int, int], None]  # (environment, step, steps done, steps planned)
 
 
 @dataclass(frozen=True)
@@ -160,11 +161,13 @@ def deploy(
     confirm: Callable[[str], bool] | None = None,
     say: Say = print,
     check_stale: bool = True,
+    progress: StepProgress | None = None,
 ) -> list[Outcome]:
     """Plan (and unless `apply_changes` is false, apply) the catalogue at `root` on every target.
 
     Every environment is read and planned before anything is written, so missing secrets and refusals
     stop the run with nothing changed. `confirm(summary)` is asked once before writing, when given.
+    Each applied step goes to `progress(env, step, done, total)` when given, else to `say` as a line.
     Returns one Outcome per target; a failure in one environment does not stop the others.
     """
     catalogue = load_catalogue(root, check_stale=check_stale)
@@ -204,11 +207,19 @@ def deploy(
         target, outcome, values = item
         started = time.monotonic()
         prefix = f"[{target.env.name}] " if len(targets) > 1 else ""
+        assert outcome.plan is not None
+        total = len(steps(outcome.plan))
+        count = [0]
+
+        def step(line: str) -> None:
+            count[0] += 1
+            if progress is not None:
+                progress(target.env.name, line, count[0], total)
+            else:
+                say(prefix + line)
+
         try:
-            assert outcome.plan is not None
-            outcome.applied = apply(
-                outcome.plan, target.client, values, progress=lambda line: say(prefix + line)
-            )
+            outcome.applied = apply(outcome.plan, target.client, values, progress=step)
         except UserError as exc:
             outcome.error = str(exc)
         finally:

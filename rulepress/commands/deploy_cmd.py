@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+import threading
+from typing import Any, TextIO
 
 from rulepress.commands.plan_cmd import add_common, file_values, report, targets
 from rulepress.deploy import confirm_on_terminal, deploy
@@ -28,9 +29,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--yes", "-y", action="store_true", help="apply without asking")
 
 
+class Bar:
+    """A progress bar per environment on a terminal (stderr), redrawn in place."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.lock = threading.Lock()
+
+    def __call__(self, env: str, step: str, done: int, total: int) -> None:
+        width = 24
+        filled = width * done // max(total, 1)
+        line = f"\r\033[K{env} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {step}"[:200]
+        with self.lock:
+            self.stream.write(line + ("\n" if done >= total else ""))
+            self.stream.flush()
+
+
 def run(args: argparse.Namespace) -> int:
     say = (lambda line: print(line, file=sys.stderr)) if args.json else print
     confirm = None if args.yes or args.json else confirm_on_terminal()
+    bar = Bar(sys.stderr) if sys.stderr.isatty() and not args.json else None
     outcomes = deploy(
         args.root,
         targets(args, os.environ),
@@ -40,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         force=args.force,
         confirm=confirm,
         say=say,
+        progress=bar,
     )
     if args.json:
         print(report(outcomes))

@@ -241,3 +241,22 @@ def test_uncommitted_changes_are_refused_without_force(repo: Repo, deployer: Dep
     sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo.root, capture_output=True, text=True).stdout.strip()
     record = [a["code"] for a in deployer.state()["actions"] if a["name"] == "rulepress-state"][0]
     assert f'"sha": "{sha}"' in record and '"version": "1.0.0"' in record
+
+
+def test_progress_counts_every_planned_step_and_the_bar_draws_it(repo: Repo, deployer: Deployer) -> None:
+    import io
+
+    from rulepress.commands.deploy_cmd import Bar
+
+    repo.write({"a": action_md("A"), "r": rule_md("R", 1)})
+    seen: list[tuple[str, str, int, int]] = []
+    assert deployer.run(progress=lambda *step: seen.append(step)).error is None
+    assert seen == [("default", "rule 'R': POST", 1, 5), ("default", "action 'A': create", 2, 5),
+                    ("default", "action 'A': deploy", 3, 5), ("default", "bindings post-login", 4, 5),
+                    ("default", "deploy record", 5, 5)]
+    out = io.StringIO()
+    bar = Bar(out)
+    bar("default", "action 'A': create", 1, 2)
+    bar("default", "deploy record", 2, 2)
+    assert out.getvalue() == ("\r\033[Kdev [############............] 1/2 action 'A': create"
+                              "\r\033[Kdev [########################] 2/2 deploy record\n")
