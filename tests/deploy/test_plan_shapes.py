@@ -258,5 +258,5 @@ def test_progress_counts_every_planned_step_and_the_bar_draws_it(repo: Repo, dep
     bar = Bar(out)
     bar("default", "action 'A': create", 1, 2)
     bar("default", "deploy record", 2, 2)
-    assert out.getvalue() == ("\r\033[Kdev [############............] 1/2 action 'A': create"
-                              "\r\033[Kdev [########################] 2/2 deploy record\n")
+    assert out.getvalue() == ("\r\033[Kdefault [############............] 1/2 action 'A': create"
+                              "\r\033[Kdefault [########################] 2/2 deploy record\n")
