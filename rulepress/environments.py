@@ -37,6 +37,7 @@ _ENV_KEYS = (
     "secrets",
     "triggers",
     "rate_limit",
+    "releases",
 )
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -55,6 +56,7 @@ class Environment:
     triggers: tuple[tuple[str, tuple[str, ...]], ...] = ()  # trigger → template ids, in execution order
     burst: int | None = None
     rate: float | None = None
+    releases: bool = False  # a pushed v* tag deploys here (`--releases`)
 
     def takes(self, template_id: str) -> bool:
         def hit(patterns: Sequence[str]) -> bool:
@@ -79,9 +81,15 @@ class Environments:
     envs: tuple[Environment, ...]
     path: str
 
-    def select(self, name: str | None, all_envs: bool) -> list[Environment]:
+    def select(self, name: str | None, all_envs: bool, releases: bool = False) -> list[Environment]:
         if all_envs:
             return list(self.envs)
+        if releases:
+            chosen = [e for e in self.envs if e.releases]
+            if not chosen:
+                raise UserError(f"{self.path}: no environment takes releases; add 'releases = true' to the "
+                                f"[env.NAME] tables a pushed tag should deploy to")
+            return chosen
         wanted = name or self.default
         for env in self.envs:
             if env.name == wanted:
@@ -133,6 +141,10 @@ def _parse_env(path: str, name: str, data: Any) -> Environment:
         fields["triggers"] = tuple(
             sorted((t, _strings(f"{where} triggers.{t}", ids)) for t, ids in triggers.items())
         )
+    if "releases" in table:
+        if not isinstance(table["releases"], bool):
+            raise UserError(f"{where}: releases must be true or false")
+        fields["releases"] = table["releases"]
     if "rate_limit" in table:
         fields["burst"], fields["rate"] = _rate_limit(f"{where} rate_limit", table["rate_limit"])
     return Environment(**fields)

@@ -19,6 +19,8 @@ def add_common(p: argparse.ArgumentParser) -> None:
     which = p.add_mutually_exclusive_group()
     which.add_argument("--env", metavar="NAME", help="the environment in tenants.toml (default: its default)")
     which.add_argument("--all", action="store_true", help="every environment in tenants.toml")
+    which.add_argument("--releases", action="store_true",
+                       help="the environments with 'releases = true' in tenants.toml (what a v* tag deploys)")
     p.add_argument("--root", type=Path, default=Path("."), help="the repository folder (default: .)")
     p.add_argument(
         "--secrets-file",
@@ -38,7 +40,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
 
 
 def targets(args: argparse.Namespace, environ: Mapping[str, str]) -> list[Target]:
-    envs = environments.load(args.root).select(args.env, args.all)
+    envs = environments.load(args.root).select(args.env, args.all, args.releases)
     out = []
     for env in envs:
         creds = environments.credentials(env, environ)

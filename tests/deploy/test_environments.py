@@ -28,6 +28,19 @@ def test_the_committed_environments_fit_the_committed_catalogue() -> None:
     assert (prod.burst, prod.rate) == (50, 16.0)
     assert prod.variable_for("AWS_SES_KEY") == "AWS_SES_KEY"
     assert envs.select(None, False)[0].variable_for("AUTH0_CLIENT_SECRET") == "LINK_ACCOUNTS_CLIENT_SECRET"
+    assert [e.name for e in envs.select(None, False, releases=True)] == ["staging", "prod"]
+
+
+def test_releases_need_an_environment_that_takes_them(tmp_path: Path) -> None:
+    toml = tmp_path / "tenants.toml"
+    toml.write_text("[env.dev]\n[env.live]\nreleases = true\n", encoding="utf-8")
+    assert [e.name for e in environments.load(tmp_path).select(None, False, releases=True)] == ["live"]
+    toml.write_text("[env.dev]\nreleases = 'yes'\n", encoding="utf-8")
+    with pytest.raises(UserError, match=r"^tenants.toml: \[env.dev\]: releases must be true or false$"):
+        environments.load(tmp_path)
+    toml.write_text("[env.dev]\n", encoding="utf-8")
+    with pytest.raises(UserError, match="no environment takes releases"):
+        environments.load(tmp_path).select(None, False, releases=True)
 
 
 @pytest.mark.parametrize(("text", "message"), [

@@ -62,7 +62,7 @@ def test_tags_deploy_and_main_plans() -> None:
     assert plan["if"] == "github.ref_type == 'branch'" and deploy["if"] == "github.ref_type == 'tag'"
     assert deploy["concurrency"] == {"group": "rulepress-deploy", "cancel-in-progress": False}
     assert any("GITHUB_STEP_SUMMARY" in run for run in _steps(plan))
-    assert "rulepress deploy --all --yes" in _steps(deploy)
+    assert "rulepress deploy --releases --yes" in _steps(deploy)
 
 
 def test_every_rulepress_command_in_the_workflow_parses() -> None:
