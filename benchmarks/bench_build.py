@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -103,16 +102,24 @@ def timed(fn: object) -> float:
     return time.perf_counter() - start
 
 
+_MEASURE = (
+    "import resource, subprocess, sys, time\n"
+    "t = time.perf_counter()\n"
+    "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+    "t = time.perf_counter() - t\n"
+    "sys.stderr.write(p.stderr[-2000:])\n"
+    "print(t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode)\n"
+)
+
+
 def run_process(args: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MB) of a whole process and its children."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    proc = subprocess.run(args, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"{args} failed: {proc.stderr[-2000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(peak, before) // 1024
+    """Wall seconds of a whole process, and the peak RSS (MB) of the largest process in its tree
+    (measured in a fresh wrapper, so other runs of this benchmark do not count)."""
+    proc = subprocess.run([sys.executable, "-c", _MEASURE, *args], capture_output=True, text=True, check=False)
+    wall, peak, code = proc.stdout.split()
+    if code != "0":
+        raise SystemExit(f"{args} failed: {proc.stderr}")
+    return float(wall), int(peak) // 1024
 
 
 def main() -> None:
