@@ -92,13 +92,15 @@ def _read_and_compile(root: str, rel: str, publish_all: bool) -> tuple[str, File
     return _key(rel, data, publish_all), compile_file(rel, data, publish_all)
 
 
-def _compile_many(root: Path, jobs: Sequence[str], publish_all: bool) -> list[tuple[str, FileResult]]:
+def _compile_many(root: Path, jobs: Sequence[str], publish_all: bool) -> Iterator[tuple[str, FileResult]]:
+    """Results in order, as they come (so their code can be checked in Node meanwhile)."""
     if len(jobs) < PARALLEL_THRESHOLD or (os.cpu_count() or 1) < 2:
-        return [_read_and_compile(str(root), rel, publish_all) for rel in jobs]
+        yield from (_read_and_compile(str(root), rel, publish_all) for rel in jobs)
+        return
     workers = min(os.cpu_count() or 1, 8)
     with ProcessPoolExecutor(workers) as pool:
-        return list(pool.map(_read_and_compile, [str(root)] * len(jobs), jobs, [publish_all] * len(jobs),
-                             chunksize=max(1, len(jobs) // (workers * 4))))
+        yield from pool.map(_read_and_compile, [str(root)] * len(jobs), jobs, [publish_all] * len(jobs),
+                            chunksize=max(1, min(200, len(jobs) // (workers * 4))))
 
 
 class Cache:
@@ -219,12 +221,15 @@ def compile_catalogue(cfg: config.RepoConfig) -> Compiled:
                 jobs.append(rel)
         files[rel] = [st.st_size, st.st_mtime_ns, keys[rel]]
     fresh: list[FileResult] = []
+    checker = jscheck.Checker()
     for key, result in _compile_many(cfg.root, jobs, publish_all):
         keys[result.path] = key  # the content the worker read (it may have changed since the scan)
         files[result.path][2] = key
         fresh.append(result)
+        if result.code is not None:
+            checker.add(result.code)
     js_problems: dict[str, list[Problem]] = {}
-    for p in jscheck.check([r.code for r in fresh if r.code is not None]):
+    for p in checker.finish():
         js_problems.setdefault(p.path, []).append(p)
     fresh_by_path: dict[str, FileResult] = {}
     for r in fresh:

@@ -29,21 +29,53 @@ def find_node() -> str:
     return node
 
 
+class Checker:
+    """A Node process that checks code blocks as they are added, while the caller goes on working."""
+
+    def __init__(self, node: str | None = None) -> None:
+        self.node = node
+        self.codes: list[Code] = []
+        self.proc: subprocess.Popen[str] | None = None
+        self._script = resources.as_file(resources.files("rulepress").joinpath("js/syntax_check.js"))
+        self._broken = False
+
+    def add(self, code: Code) -> None:
+        if self.proc is None:
+            script_path = self._script.__enter__()
+            self.proc = subprocess.Popen([self.node or find_node(), str(script_path)], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                         encoding="utf-8")
+        assert self.proc.stdin is not None
+        line = json.dumps({"i": len(self.codes), "kind": code.kind, "code": code.text}) + "\n"
+        self.codes.append(code)
+        if not self._broken:
+            try:
+                self.proc.stdin.write(line)
+            except BrokenPipeError:
+                self._broken = True  # Node died; finish() reports what it said
+
+    def finish(self) -> list[Problem]:
+        """Every problem found, at markdown lines."""
+        if self.proc is None:
+            return []
+        try:
+            out, err = self.proc.communicate()
+        finally:
+            self._script.__exit__(None, None, None)
+        if self.proc.returncode != 0 or self._broken:
+            raise UserError(f"the JavaScript syntax check failed to run in Node: {err.strip()[-500:]}")
+        problems = []
+        for item in json.loads(out):
+            code = self.codes[item["i"]]
+            line = code.line + max(int(item["line"]), 1) - 1
+            problems.append(Problem(code.path, line, item["message"],
+                                    "warning" if item["severity"] == "warning" else "error"))
+        return problems
+
+
 def check(codes: Sequence[Code], node: str | None = None) -> list[Problem]:
     """Compile every code block (never run it) and report syntax problems at their markdown lines."""
-    if not codes:
-        return []
-    script = resources.files("rulepress").joinpath("js/syntax_check.js")
-    payload = json.dumps([{"i": i, "kind": c.kind, "code": c.text} for i, c in enumerate(codes)])
-    with resources.as_file(script) as script_path:
-        proc = subprocess.run([node or find_node(), str(script_path)], input=payload, text=True,
-                              capture_output=True, encoding="utf-8", check=False)
-    if proc.returncode != 0:
-        raise UserError(f"the JavaScript syntax check failed to run in Node: {proc.stderr.strip()[-500:]}")
-    problems = []
-    for item in json.loads(proc.stdout):
-        code = codes[item["i"]]
-        line = code.line + max(int(item["line"]), 1) - 1
-        problems.append(Problem(code.path, line, item["message"],
-                                "warning" if item["severity"] == "warning" else "error"))
-    return problems
+    checker = Checker(node)
+    for code in codes:
+        checker.add(code)
+    return checker.finish()

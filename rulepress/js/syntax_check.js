@@ -65,23 +65,31 @@ function checkAction(code) {
   return [];
 }
 
-let input = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => { input += chunk; });
-process.stdin.on('end', () => {
-  const out = [];
-  const push = (i, found) => {
-    for (const p of found) out.push({ i, line: p.line, message: p.message, severity: p.severity || 'error' });
-  };
-  const rules = [];
-  for (const item of JSON.parse(input)) {
-    if (item.kind === 'rule') {
-      const bad = compileRule(item.code);
-      if (bad) push(item.i, bad); else rules.push(item);
-    } else {
-      push(item.i, checkAction(item.code));
-    }
+// Input: one JSON item per line, checked as it arrives (the build streams them while it parses files).
+const out = [];
+const rules = [];
+const push = (i, found) => {
+  for (const p of found) out.push({ i, line: p.line, message: p.message, severity: p.severity || 'error' });
+};
+function take(line) {
+  if (!line) return;
+  const item = JSON.parse(line);
+  if (item.kind === 'rule') {
+    const bad = compileRule(item.code);
+    if (bad) push(item.i, bad); else rules.push(item);
+  } else {
+    push(item.i, checkAction(item.code));
   }
+}
+let pending = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  const lines = (pending + chunk).split('\n');
+  pending = lines.pop();
+  lines.forEach(take);
+});
+process.stdin.on('end', () => {
+  take(pending);
   for (let start = 0; start < rules.length; start += 500) {
     const batch = rules.slice(start, start + 500);
     evaluateRules(batch.map((r) => r.code)).forEach((result, k) => push(batch[k].i, ruleProblems(result)));
