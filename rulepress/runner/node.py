@@ -79,24 +79,37 @@ def run_job(job: dict[str, JSON], node: str = "node") -> list[dict[str, JSON]]:
     if total == 0:
         return []
     data = json.dumps(job, ensure_ascii=False).encode("utf-8")
+    # The templates under test get no environment at all: a vm context is not a security boundary, so
+    # code that escapes it must find no credentials (deploy secrets live in this process's environment).
+    # A run is bounded by every case's own limit, plus start-up slack.
+    limit = 60 + sum(int(c["timeout_ms"]) for c in job["cases"]) / 1000
     try:
         proc = subprocess.run(
             [node, str(HARNESS)],
             input=data,
             capture_output=True,
             check=False,
+            env={"PATH": os.environ.get("PATH", os.defpath)},
+            timeout=limit,
         )
     except FileNotFoundError:
         raise UserError(f"cannot run '{node}': install Node.js 18 or later, or pass --node PATH") from None
+    except subprocess.TimeoutExpired:
+        raise UserError(f"the Node test harness did not finish within {limit:.0f} s and was stopped") from None
     results: list[dict[str, JSON] | None] = [None] * total
+    stray: list[str] = []
     for raw in proc.stdout.decode("utf-8", "replace").splitlines():
-        if raw.strip():
+        if not raw.strip():
+            continue
+        try:
             result = json.loads(raw)
             results[int(result["index"])] = result
+        except (ValueError, KeyError, TypeError, IndexError):
+            stray.append(raw[:200])
     missing = [i for i, r in enumerate(results) if r is None]
     if missing:
-        err = proc.stderr.decode("utf-8", "replace").strip()
-        raise RuntimeError(
+        err = "\n".join([proc.stderr.decode("utf-8", "replace").strip(), *stray[:5]]).strip()
+        raise UserError(
             f"the Node test harness ended (exit {proc.returncode}) without results for {len(missing)} case(s)"
             + (f": {err}" if err else "")
         )
