@@ -93,7 +93,8 @@ def rule_markdown(r: RemoteRule) -> str:
 
 
 def export(client: Client, out: Path, *, config_path: Path | None = None) -> Exported:
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out} is not a folder")
     rules, _, note = read_rules(client)
     raw = [i for i in read_actions(client) if i.get("name") != STATE_ACTION]
     actions = [action_from_json(i) for i in raw]
@@ -117,10 +118,15 @@ def export(client: Client, out: Path, *, config_path: Path | None = None) -> Exp
         path = out / f"{template_id}.md"
         if path.exists():
             raise UserError(f"{path} exists; export into an empty folder")
-    for template_id, text in docs:
-        path = out / f"{template_id}.md"
-        write_atomic(path, text.encode("utf-8"))
-        written.append(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)  # only now: the tenant was read, nothing is left behind
+        for template_id, text in docs:
+            path = out / f"{template_id}.md"
+            write_atomic(path, text.encode("utf-8"))
+            written.append(path)
+    except OSError as exc:
+        done = f"; {len(written)} file(s) were written before it" if written else ""
+        raise UserError(f"cannot write into {out}: {exc.strerror or exc}{done}") from None
     triggers = sorted({a.trigger for a in actions if a.id in ids})
     order: dict[str, list[str]] = {}
     for trigger in triggers:

@@ -80,6 +80,9 @@ def announce(endpoint: Endpoint, options: TenantOptions) -> None:
     print(f"  audience:      {endpoint.base_url}/api/v2/")
     print(f"  client id:     {options.client_id}")
     print(f"  client secret: {options.client_secret}")
+    print("  use it with:   "
+          f"AUTH0_DOMAIN={endpoint.base_url} AUTH0_CLIENT_ID={options.client_id} "
+          f"AUTH0_CLIENT_SECRET={options.client_secret} rulepress plan")
     if endpoint.ca_file is not None:
         print(f"  CA file:       {endpoint.ca_file}  (e.g. NODE_EXTRA_CA_CERTS={endpoint.ca_file})")
     print(f"  state:         {options.state or 'in memory'}")

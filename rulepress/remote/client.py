@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -66,6 +67,16 @@ def base_url(domain: str) -> str:
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise UserError(f"AUTH0_DOMAIN {domain!r}: plain http is allowed only for loopback addresses")
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def _reason(exc: Exception) -> str:
+    """The innermost cause of a requests error, in a few words ("[Errno 111] Connection refused")."""
+    text = str(exc)
+    for pattern in (r"\[SSL: [^\]]+\][^'\")(]*", r"\[Errno -?\d+\] [^'\")(]*", r"[Rr]ead timed out", r"timed out"):
+        found = re.search(pattern, text)
+        if found:
+            return found.group(0).strip()
+    return type(exc).__name__
 
 
 def _is_loopback(host: str) -> bool:
@@ -230,6 +241,10 @@ class Client:
                     data=None if body is None else json.dumps(body),
                     timeout=self.timeout,
                 )
+            except requests.exceptions.SSLError as exc:  # a certificate or protocol mismatch: not passing
+                hint = (" (a local tenant without --tls needs AUTH0_DOMAIN=http://HOST:PORT)"
+                        if _is_loopback(self.base.split("://", 1)[1].split(":")[0].strip("[]")) else "")
+                raise UserError(f"{method} {self.base}{path}: TLS failed: {_reason(exc)}{hint}") from None
             except (requests.ConnectionError, requests.Timeout) as exc:
                 self.pacer.lost()
                 sent = not isinstance(exc, requests.ConnectTimeout)
@@ -276,8 +291,8 @@ class Client:
         """An attempt got no usable answer. Returns a result, or _NOT_FOUND to send again (after a pause)."""
         short = path.removeprefix("/api/v2")
         if attempt >= self.max_attempts:
-            why = f"connection failed ({type(exc).__name__})" if exc else "the server kept failing"
-            raise UserError(f"{method} {short}: {why} after {attempt} attempts")
+            why = f"connection failed ({_reason(exc)})" if exc else "the server kept failing"
+            raise UserError(f"{method} {self.base}{path}: {why} after {attempt} attempts")
         if sent and not retry_unsafe:
             if lookup is None:
                 raise UserError(
