@@ -62,14 +62,15 @@ def test_tags_deploy_and_main_plans() -> None:
     assert plan["if"] == "github.ref_type == 'branch'" and deploy["if"] == "github.ref_type == 'tag'"
     assert deploy["concurrency"] == {"group": "rulepress-deploy", "cancel-in-progress": False}
     assert any("GITHUB_STEP_SUMMARY" in run for run in _steps(plan))
-    assert "rulepress deploy --releases --yes" in _steps(deploy)
+    assert 'rulepress deploy --releases --yes --secrets-file "$RUNNER_TEMP/secrets.env"' in _steps(deploy)
+    assert "rulepress test" in _steps(deploy)
 
 
 def test_every_rulepress_command_in_the_workflow_parses() -> None:
     flow = yaml.safe_load(WORKFLOW.read_text())
     commands = [line.strip() for job in flow["jobs"].values() for run in _steps(job)
                 for line in run.splitlines() if line.strip().startswith("rulepress ")]
-    assert len(commands) == 4
+    assert len(commands) == 6
     parser = make_parser()
     for command in commands:
         words = shlex.split(command.split(">")[0])
