@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import configparser
+import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,23 +45,39 @@ def load(root: Path) -> RepoConfig:
     section = parser["rulepress"]
     problems = []
     line = _section_line(cfg_path)
+    key_lines = _key_lines(cfg_path, line)
     for key in section:
         if key not in KEYS:
-            problems.append(Problem("setup.cfg", line, f"unknown key '{key}' in [rulepress] "
-                                                       f"(known: {', '.join(KEYS)})"))
+            close = difflib.get_close_matches(key, KEYS, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(KEYS)}"
+            problems.append(Problem("setup.cfg", key_lines.get(key, line),
+                                    f"unknown key '{key}' in [rulepress] ({hint})"))
     publish = section.get("publish", "gallery")
     if publish not in ("gallery", "all"):
-        problems.append(Problem("setup.cfg", line, f"[rulepress] publish must be 'gallery' or 'all', "
-                                                   f"not {publish!r}"))
+        problems.append(Problem("setup.cfg", key_lines.get("publish", line),
+                                f"[rulepress] publish must be 'gallery' or 'all', not {publish!r}"))
     try:
         strict = section.getboolean("strict", False)
     except ValueError:
-        problems.append(Problem("setup.cfg", line, "[rulepress] strict must be true or false"))
+        problems.append(Problem("setup.cfg", key_lines.get("strict", line),
+                                "[rulepress] strict must be true or false"))
         strict = False
     if problems:
         raise ProblemsError(problems)
     return RepoConfig(root, section.get("rules_dir", "rules"), section.get("output", "rules.json"),
                       publish, strict)
+
+
+def _key_lines(path: Path, section_line: int) -> dict[str, int]:
+    """Line of each key of the section that starts at `section_line`."""
+    lines: dict[str, int] = {}
+    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines()[section_line:], section_line + 1):
+        if text.startswith("["):
+            break
+        m = re.match(r"([A-Za-z_][\w-]*)\s*[=:]", text)
+        if m:
+            lines.setdefault(m.group(1).lower(), number)
+    return lines
 
 
 def _section_line(path: Path) -> int:

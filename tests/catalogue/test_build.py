@@ -144,7 +144,7 @@ def test_bad_setup_cfg_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ProblemsError) as info:
         build(root)
     assert [str(p) for p in info.value.problems] == [
-        "setup.cfg:4: unknown key 'publsh' in [rulepress] (known: rules_dir, output, publish, strict)"]
+        "setup.cfg:5: unknown key 'publsh' in [rulepress] (did you mean 'publish'?)"]
 
 
 def test_load_catalogue_returns_templates_with_tests(tmp_path: Path) -> None:
