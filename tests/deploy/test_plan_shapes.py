@@ -123,8 +123,7 @@ def test_left_the_catalogue_is_kept_until_prune(repo: Repo, deployer: Deployer) 
     assert "! action 'Audit' left the catalogue; kept (run with --prune to delete it)" in text
     assert "! rule 'Tag' left the catalogue; kept" in text
     assert deployer.run(prune=True).error is None
-    assert "- action 'Audit' (delete)" in deployer.lines[-5] or any("- action 'Audit' (delete)" in x
-                                                                    for x in deployer.lines)
+    assert any("- action 'Audit' (delete)" in x for x in deployer.lines)
     state = deployer.state()
     assert sorted(a["name"] for a in state["actions"]) == ["Add roles", "rulepress-state"]
     assert [r["name"] for r in state["rules"]] == ["Greet"]
