@@ -21,11 +21,11 @@ class Code:
     line: int  # file line of the code's first line
 
 
-def find_node() -> str:
+def find_node(why: str = "rulepress checks JavaScript with Node") -> str:
+    """The Node executable on PATH, or a clear error saying what needs it."""
     node = shutil.which("node")
     if node is None:
-        raise UserError("node was not found on PATH: rulepress checks JavaScript with Node "
-                        "(version 18 or later); install it and try again")
+        raise UserError(f"node was not found on PATH: {why} (version 18 or later); install it and try again")
     return node
 
 

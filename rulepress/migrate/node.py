@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from rulepress import jscheck
 from rulepress.errors import UserError
 
 #: Node packages transform.js needs; installed by scripts/bootstrap (npm ci) from package.json.
@@ -68,11 +68,7 @@ def find_node_modules(root: Path, environ: Mapping[str, str] = os.environ) -> Pa
 
 
 def find_node() -> str:
-    node = shutil.which("node")
-    if node is None:
-        raise UserError("node was not found on PATH: rulepress migrate runs in Node (version 18 or later); "
-                        "install it and try again")
-    return node
+    return jscheck.find_node("rulepress migrate runs in Node")
 
 
 def transform(items: Sequence[tuple[str, str]], node_modules: Path, node: str | None = None) -> list[Converted]:
