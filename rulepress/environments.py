@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rulepress.errors import UserError
+from rulepress.validate import TRIGGERS
 
 CONFIG_FILE = "tenants.toml"
 RATE_PLANS: dict[str, tuple[int, float]] = {
@@ -138,6 +139,10 @@ def _parse_env(path: str, name: str, data: Any) -> Environment:
             fields[attr] = tuple(sorted(items.items()))
     if "triggers" in table:
         triggers = _table(f"{where} triggers", table["triggers"])
+        for trigger in triggers:
+            if trigger not in TRIGGERS:
+                hint = _did_you_mean(trigger, list(TRIGGERS))
+                raise UserError(f"{where} triggers: unknown trigger {trigger!r}{hint}")
         fields["triggers"] = tuple(
             sorted((t, _strings(f"{where} triggers.{t}", ids)) for t, ids in triggers.items())
         )
@@ -186,12 +191,19 @@ def load(root: Path) -> Environments:
     if not envs_table:
         raise UserError(f"{CONFIG_FILE}: no environment; add an [env.NAME] table")
     envs = []
+    problems: list[str] = []  # one per environment, all reported at once
     for name, table in envs_table.items():
         if not _NAME.match(name):
-            raise UserError(
+            problems.append(
                 f"{CONFIG_FILE}: environment name {name!r} may hold only letters, digits, '.', '_', '-'"
             )
-        envs.append(_parse_env(CONFIG_FILE, name, table))
+            continue
+        try:
+            envs.append(_parse_env(CONFIG_FILE, name, table))
+        except UserError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise UserError("\n".join(problems))
     default = data.get("default", envs[0].name)
     if not isinstance(default, str) or default not in envs_table:
         raise UserError(f"{CONFIG_FILE}: default {default!r} is not one of the environments")

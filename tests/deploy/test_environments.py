@@ -50,6 +50,11 @@ def test_releases_need_an_environment_that_takes_them(tmp_path: Path) -> None:
     ("default = 'prod'\n[env.dev]\n", "tenants.toml: default 'prod' is not one of the environments"),
     ("[env.dev]\ntemplates = 'all'\n", "tenants.toml: [env.dev] templates: expected a list of strings"),
     ("[env.dev\n", "tenants.toml: Expected ']' at the end of a table declaration (at line 1, column 9)"),
+    ("[env.dev.triggers]\npost-logn = ['a']\n",
+     "tenants.toml: [env.dev] triggers: unknown trigger 'post-logn' (did you mean 'post-login'?)"),
+    ("[env.a]\nrate_limit = 'platinum'\n[env.b]\ntempaltes = []\n",
+     "tenants.toml: [env.a] rate_limit: unknown plan 'platinum'\n"
+     "tenants.toml: [env.b]: unknown key 'tempaltes' (did you mean 'templates'?)"),
 ])
 def test_config_mistakes_are_reported_clearly(tmp_path: Path, text: str, message: str) -> None:
     (tmp_path / "tenants.toml").write_text(text, encoding="utf-8")
