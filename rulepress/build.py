@@ -53,16 +53,18 @@ class FileResult:
     fragment: bytes | None = None  # its rules.json object, when published and sound
     code: jscheck.Code | None = None  # to check in Node
     published: bool = False
+    code_key: str | None = None  # what the JavaScript verdict depends on: kind and code text
 
     def info(self) -> list[object]:
         return [self.summary, self.categories,
-                [[p.line, p.message, p.severity] for p in self.problems], self.published]
+                [[p.line, p.message, p.severity] for p in self.problems], self.published, self.code_key]
 
     @classmethod
     def from_info(cls, path: str, info: list[Any]) -> FileResult:
-        summary, categories, problems, published = info
+        summary, categories, problems, published, code_key = info
         return cls(path, validate.Summary(*summary) if summary else None, categories,
-                   [Problem(path, line, msg, sev) for line, msg, sev in problems], None, None, published)
+                   [Problem(path, line, msg, sev) for line, msg, sev in problems], None, None, published,
+                   code_key)
 
 
 @dataclass(frozen=True)
@@ -81,9 +83,10 @@ def compile_file(path: str, data: bytes, publish_all: bool) -> FileResult:
         return FileResult(path, None, [], problems)
     broken = any(p.severity == "error" for p in problems)
     published = template.gallery and not broken
+    code_key = hashlib.sha1(f"{template.kind}\0{template.code}".encode()).hexdigest()
     return FileResult(path, None if broken else validate.summarize(template), list(template.categories),
                       problems, fragment(template) if published else None,
-                      jscheck.Code(path, template.kind, template.code, template.code_line), published)
+                      jscheck.Code(path, template.kind, template.code, template.code_line), published, code_key)
 
 
 def _read_and_compile(root: str, rel: str, publish_all: bool) -> tuple[str, FileResult]:
@@ -222,15 +225,27 @@ def compile_catalogue(cfg: config.RepoConfig) -> Compiled:
         files[rel] = [st.st_size, st.st_mtime_ns, keys[rel]]
     fresh: list[FileResult] = []
     checker = jscheck.Checker()
+    # JavaScript verdicts by code: a file whose code did not change (only its description, say) needs no Node
+    old_js: dict[str, list[list[Any]]] = old.get("js", {})
+    js_problems: dict[str, list[Problem]] = {}
+    checked: dict[str, FileResult] = {}
     for key, result in _compile_many(cfg.root, jobs, publish_all):
         keys[result.path] = key  # the content the worker read (it may have changed since the scan)
         files[result.path][2] = key
         fresh.append(result)
-        if result.code is not None:
+        if result.code is None or result.code_key is None:
+            continue
+        if result.code_key in old_js:
+            base = result.code.line - 1
+            js_problems[result.path] = [Problem(result.path, base + rel, msg, sev)
+                                        for rel, msg, sev in old_js[result.code_key]]
+        else:
             checker.add(result.code)
-    js_problems: dict[str, list[Problem]] = {}
+            checked[result.path] = result
     for p in checker.finish():
         js_problems.setdefault(p.path, []).append(p)
+    new_js = {r.code_key: [[p.line - r.code.line + 1, p.message, p.severity] for p in js_problems.get(path, [])]
+              for path, r in checked.items() if r.code_key is not None and r.code is not None}
     fresh_by_path: dict[str, FileResult] = {}
     for r in fresh:
         extra = js_problems.get(r.path, [])
@@ -241,7 +256,9 @@ def compile_catalogue(cfg: config.RepoConfig) -> Compiled:
     results = [fresh_by_path.get(rel) or FileResult.from_info(rel, infos[key]) for rel, key in keys.items()]
     unchanged = files == old_files
     new_infos = infos if unchanged and not fresh else {keys[r.path]: r.info() for r in results}
-    snapshot = {"files": files, "infos": new_infos, "output": old.get("output")}
+    live_code = {r.code_key for r in results if r.code_key is not None}
+    js = {k: v for k, v in {**old_js, **new_js}.items() if k in live_code} if fresh else old_js
+    snapshot = {"files": files, "infos": new_infos, "output": old.get("output"), "js": js}
     problems.extend(validate.check_catalogue([r.summary for r in results if r.summary is not None]))
     return Compiled(results, problems, len(fresh), cache, snapshot, keys,
                     {keys[r.path]: r.fragment for r in fresh if r.fragment is not None}, unchanged)

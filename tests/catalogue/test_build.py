@@ -215,3 +215,20 @@ def test_assemble_matches_json_dumps(entries: list[tuple[list[str], bytes]]) -> 
     expected = json.dumps([{"name": n, "templates": t} for n, t in groups.items()], indent=2,
                           ensure_ascii=False) + "\n"
     assert assemble(entries).decode("utf-8") == expected
+
+
+def test_cached_javascript_verdicts_follow_the_code_when_lines_move(tmp_path: Path) -> None:
+    (tmp_path / "rules").mkdir()
+    md = tmp_path / "rules" / "broken.md"
+    md.write_text("---\ngallery: true\n---\n# Broken\n\n```js\nfunction (user {\n```\n")
+    with pytest.raises(ProblemsError) as first:
+        build(tmp_path)
+    assert [str(p) for p in first.value.problems] == [
+        "rules/broken.md:7: JavaScript syntax error: Unexpected token '{'"]
+    md.write_text("---\ngallery: true\n---\n# Broken\n\nTwo more\n\nlines.\n\n```js\nfunction (user {\n```\n")
+    with pytest.raises(ProblemsError) as moved:
+        build(tmp_path)
+    assert [str(p) for p in moved.value.problems] == [
+        "rules/broken.md:11: JavaScript syntax error: Unexpected token '{'"]
+    md.write_text("---\ngallery: true\n---\n# Fixed\n\nTwo more\n\nlines.\n\n```js\nfunction (user, c, cb) {}\n```\n")
+    assert build(tmp_path).published == 1
