@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from rulepress.build import build
@@ -150,3 +150,13 @@ def test_parser_never_crashes(text: str) -> None:
     assert template is not None or problems
     for p in problems:
         assert p.path == "rules/x.md" and p.line >= 1 and p.message
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"), max_size=60))
+@example('if (a &lt; b && "c" < d > e) { x = "&amp;" }')
+def test_code_comes_back_exactly_as_written(code: str) -> None:
+    code = code.replace("`", "'").rstrip("\n")
+    md = f"---\nkind: rule\n---\n# T\n\n```js\n{code}\n```\n"
+    template, _ = parse_template("rules/x.md", md.encode("utf-8"))
+    assert template is not None and template.code == code
