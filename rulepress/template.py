@@ -84,6 +84,9 @@ def split_front_matter(path: str, text: str) -> tuple[Source | None, list[Proble
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = 2 + (mark.line if mark is not None else 0)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and start is not None and start.line + 2 != line:  # say where the open construct began
+            problem += f" ({context.removeprefix('while ')} at line {start.line + 2})"
         return None, [Problem(path, line, f"front matter is not valid YAML: {problem}")]
     if meta is None:
         meta = {}

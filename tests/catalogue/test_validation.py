@@ -35,7 +35,8 @@ def problems_of(tmp_path: Path, files: dict[str, str | bytes], *, strict: bool =
 
 CASES: list[tuple[str, dict[str, str | bytes], list[str]]] = [
     ("malformed yaml", {"a.md": md("gallery: true\ncategories: [a, b\n")},
-     ["rules/a.md:4: front matter is not valid YAML: did not find expected ',' or ']'"]),
+     ["rules/a.md:4: front matter is not valid YAML: did not find expected ',' or ']' (parsing a flow sequence "
+      "at line 3)"]),
     ("unclosed front matter", {"a.md": "---\ngallery: true\n# T\n"},
      ["rules/a.md:1: front matter opens with '---' but no closing '---' line follows"]),
     ("front matter not a mapping", {"a.md": md("- a\n- b\n")},
