@@ -144,6 +144,11 @@ class Body:
     description: str
     first_line: int  # file line where the body starts
 
+    @property
+    def overview(self) -> str:
+        """The first sentence of the description: the gallery's overview when none is given."""
+        return overview_from(self.description)
+
 
 def parse_body(source: Source) -> Body:
     rendered = cmarkgfm.markdown_to_html_with_extensions(

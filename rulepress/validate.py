@@ -242,18 +242,12 @@ def make_template(template_id: str, path: str, meta: Mapping[str, Any], meta_lin
         return None, m.problems
     template = Template(
         id=template_id, path=path, title=title, title_line=body.title_line,
-        overview=short if short is not None else _overview(body.description),
+        overview=short if short is not None else body.overview,
         categories=categories, description=body.description, code=code.text, code_line=code.line,
         kind=kind, name=name, gallery=gallery or publish_all, icon=icon, rule=rule, action=action,
         tests=body.tests, meta=dict(meta), meta_lines=dict(meta_lines),
     )
     return template, m.problems
-
-
-def _overview(description: str) -> str:
-    from rulepress.template import overview_from
-
-    return overview_from(description)
 
 
 _USE_PATTERNS: dict[str, tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]] = {}
