@@ -1,23 +1,31 @@
 """The build: read rules/, validate every file and the whole catalogue, write rules.json atomically.
 
-Each file's result (its rules.json fragment, a summary for the checks across files, and its problems) is
-cached in .rulepress-cache/ under a key made of the file's content, its path and the tool's version, so a
-rebuild only parses what changed. File stats (size, mtime) let an unchanged file skip even being read.
+What each file compiled to (a summary for the checks across files, its categories and problems) is kept
+in .rulepress-cache/ under a key made of the file's content, its path and the tool's version, so a
+rebuild only parses what changed; file stats (size, mtime) let an unchanged file skip even being read.
+A file's rules.json object is not stored twice: the cache records where it sits in the rules.json the
+build last wrote, and a rebuild copies it from there (when that file is still as written). Objects that
+never reached rules.json (a failed build, a --check) are kept in the cache beside it.
+A cold build parses in a pool of processes while one Node process checks the code of each distinct code
+text (a verdict is cached by code, so a change to a description never needs Node).
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
-import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from rulepress import __version__, config, jscheck, validate
 from rulepress.catalogue import assemble, file_order_key, fragment
@@ -29,42 +37,24 @@ CACHE_DIR = ".rulepress-cache"
 
 
 def _code_fingerprint() -> bytes:
-    """What the cached results depend on: our parsing and checking code, and the renderer's version."""
-    h = hashlib.sha1(f"rulepress {__version__} cmarkgfm {metadata.version('cmarkgfm')}".encode())
+    """What the cached results depend on: our parsing and checking code, and the libraries' versions."""
+    h = hashlib.sha1(f"rulepress {__version__} cmarkgfm {metadata.version('cmarkgfm')} "
+                     f"pyyaml {metadata.version('PyYAML')} orjson {metadata.version('orjson')}".encode())
     package = Path(__file__).parent
     for name in ("build.py", "catalogue.py", "model.py", "template.py", "validate.py", "jscheck.py",
-                 "js/syntax_check.js"):
+                 "yamlsubset.py", "js/syntax_check.js"):
         h.update((package / name).read_bytes())
     return h.digest()
 
 
 _CACHE_SALT = _code_fingerprint()
 PARALLEL_THRESHOLD = 400  # below this many files to parse, one process is faster
+CHUNK = 250  # files per task in the pool: one message back per chunk
 
-
-@dataclass
-class FileResult:
-    """One file's compiled form. All but `fragment` and `code` is small and kept in the cache snapshot."""
-
-    path: str
-    summary: validate.Summary | None
-    categories: list[str]
-    problems: list[Problem]
-    fragment: bytes | None = None  # its rules.json object, when published and sound
-    code: jscheck.Code | None = None  # to check in Node
-    published: bool = False
-    code_key: str | None = None  # what the JavaScript verdict depends on: kind and code text
-
-    def info(self) -> list[object]:
-        return [self.summary, self.categories,
-                [[p.line, p.message, p.severity] for p in self.problems], self.published, self.code_key]
-
-    @classmethod
-    def from_info(cls, path: str, info: list[Any]) -> FileResult:
-        summary, categories, problems, published, code_key = info
-        return cls(path, validate.Summary(*summary) if summary else None, categories,
-                   [Problem(path, line, msg, sev) for line, msg, sev in problems], None, None, published,
-                   code_key)
+# A file's compiled form, as the cache keeps it: [summary (list) or None, categories, problems as
+# [line, message, severity], published, code key (what the JavaScript verdict depends on) or None].
+Info = list[Any]
+SUMMARY, CATEGORIES, PROBLEMS, PUBLISHED, CODE_KEY = range(5)
 
 
 @dataclass(frozen=True)
@@ -77,38 +67,82 @@ class BuildResult:
     parsed: int = 0  # files parsed this time (the rest came from the cache)
 
 
-def compile_file(path: str, data: bytes, publish_all: bool) -> FileResult:
-    template, problems = parse_template(path, data, publish_all=publish_all)
+@dataclass(frozen=True)
+class Compiled:
+    """One file compiled now: its info, its rules.json object (when published) and its code (to check)."""
+
+    path: str
+    key: str
+    info: Info
+    fragment: bytes | None
+    code: jscheck.Code | None
+
+
+def compile_file(path: str, key: str, data: bytes, publish_all: bool) -> Compiled:
+    template, problems = parse_template(path, data, publish_all=publish_all, with_tests=False)
+    found = [[p.line, p.message, p.severity] for p in problems]
     if template is None:
-        return FileResult(path, None, [], problems)
+        return Compiled(path, key, [None, [], found, False, None], None, None)
     broken = any(p.severity == "error" for p in problems)
     published = template.gallery and not broken
     code_key = hashlib.sha1(f"{template.kind}\0{template.code}".encode()).hexdigest()
-    return FileResult(path, None if broken else validate.summarize(template), list(template.categories),
-                      problems, fragment(template) if published else None,
-                      jscheck.Code(path, template.kind, template.code, template.code_line), published, code_key)
+    info = [None if broken else list(validate.summarize(template)), list(template.categories), found, published,
+            code_key]
+    return Compiled(path, key, info, fragment(template) if published else None,
+                    jscheck.Code(path, template.kind, template.code, template.code_line))
 
 
-def _read_and_compile(root: str, rel: str, publish_all: bool) -> tuple[str, FileResult]:
-    """(content key, result) of one file, read here: workers read their own files."""
-    data = Path(root, rel).read_bytes()
-    return _key(rel, data, publish_all), compile_file(rel, data, publish_all)
+def _key(rel: str, data: bytes, publish_all: bool) -> str:
+    h = hashlib.sha1(_CACHE_SALT)
+    h.update(f"\0{rel}\0{publish_all}\0".encode())
+    h.update(data)
+    return h.hexdigest()
 
 
-def _compile_many(root: Path, jobs: Sequence[str], publish_all: bool) -> Iterator[tuple[str, FileResult]]:
-    """Results in order, as they come (so their code can be checked in Node meanwhile)."""
+def _read_and_compile(root: str, rel: str, publish_all: bool) -> Compiled:
+    try:
+        data = Path(root, rel).read_bytes()
+    except OSError as exc:
+        return Compiled(rel, "", [None, [], [[1, f"cannot read the file: {exc.strerror or exc}", "error"]],
+                                  False, None], None, None)
+    return compile_file(rel, _key(rel, data, publish_all), data, publish_all)
+
+
+def _compile_chunk(root: str, rels: Sequence[str], publish_all: bool) -> list[Compiled]:
+    """A pool task: read and compile these files (workers read their own files)."""
+    return [_read_and_compile(root, rel, publish_all) for rel in rels]
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Compiling allocates many small objects and no cycles; the cyclic collector only costs time here."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _compile_many(root: Path, jobs: Sequence[str], publish_all: bool) -> Iterator[Compiled]:
+    """Results in file order, as they come (so their code can be checked in Node meanwhile)."""
     if len(jobs) < PARALLEL_THRESHOLD or (os.cpu_count() or 1) < 2:
         yield from (_read_and_compile(str(root), rel, publish_all) for rel in jobs)
         return
     workers = min(os.cpu_count() or 1, 8)
-    with ProcessPoolExecutor(workers) as pool:
-        yield from pool.map(_read_and_compile, [str(root)] * len(jobs), jobs, [publish_all] * len(jobs),
-                            chunksize=max(1, min(200, len(jobs) // (workers * 4))))
+    size = max(1, min(CHUNK, len(jobs) // (workers * 4)))
+    with ProcessPoolExecutor(workers, initializer=gc.disable) as pool:
+        futures = [pool.submit(_compile_chunk, str(root), jobs[i:i + size], publish_all)
+                   for i in range(0, len(jobs), size)]
+        for future in futures:
+            yield from future.result()
 
 
 class Cache:
-    """Results of earlier builds in SQLite: per file content key, its small info (in one snapshot row) and
-    its rules.json fragment. A broken or foreign cache is dropped and rebuilt, never trusted."""
+    """Results of earlier builds in SQLite: one snapshot row (file stats and keys, infos, JavaScript
+    verdicts, and where each published object sits in the rules.json last written), and the objects
+    that are not in that rules.json. A broken or foreign cache is dropped and rebuilt, never trusted."""
 
     def __init__(self, root: Path) -> None:
         self.db: sqlite3.Connection | None = None
@@ -131,7 +165,7 @@ class Cache:
         db = sqlite3.connect(path)
         db.execute("PRAGMA synchronous=OFF")
         db.execute("CREATE TABLE IF NOT EXISTS fragments (key TEXT PRIMARY KEY, data BLOB NOT NULL)")
-        db.execute("CREATE TABLE IF NOT EXISTS snapshot (id INTEGER PRIMARY KEY, salt BLOB, data TEXT)")
+        db.execute("CREATE TABLE IF NOT EXISTS snapshot (id INTEGER PRIMARY KEY, salt BLOB, data BLOB)")
         row = db.execute("SELECT salt, data FROM snapshot WHERE id = 1").fetchone()
         if row is None or row[0] != _CACHE_SALT:  # empty, or written by another version of rulepress
             with db:
@@ -142,25 +176,33 @@ class Cache:
     def snapshot(self) -> dict[str, Any]:
         if self.db is None:
             return {}
-        data = json.loads(self.db.execute("SELECT data FROM snapshot WHERE id = 1").fetchone()[0])
+        try:
+            data = orjson.loads(self.db.execute("SELECT data FROM snapshot WHERE id = 1").fetchone()[0])
+        except (orjson.JSONDecodeError, sqlite3.Error, TypeError):
+            return {}
         return data if isinstance(data, dict) else {}
 
-    def fragments(self, keys: set[str]) -> dict[str, bytes]:
-        if self.db is None or not keys:
+    def fragments(self, keys: Iterable[str]) -> dict[str, bytes]:
+        wanted = set(keys)
+        if self.db is None or not wanted:
             return {}
-        return {k: bytes(d) for k, d in self.db.execute("SELECT key, data FROM fragments") if k in keys}
+        try:
+            return {k: bytes(d) for k, d in self.db.execute("SELECT key, data FROM fragments") if k in wanted}
+        except sqlite3.Error:
+            return {}
 
-    def save(self, fragments: dict[str, bytes], snapshot: dict[str, Any]) -> None:
+    def save(self, snapshot: dict[str, Any], fragments: dict[str, bytes] | None) -> None:
+        """Store the snapshot. `fragments`: objects to keep beside rules.json (None: rules.json now holds
+        every published object, so none are kept)."""
         if self.db is None:
             return
         try:
             with self.db:
-                self.db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?)", fragments.items())
-                self.db.execute("UPDATE snapshot SET data = ? WHERE id = 1", (json.dumps(snapshot),))
-                if fragments:
-                    live = {k for _, _, k in snapshot.get("files", {}).values()}
-                    stale = [(k,) for (k,) in self.db.execute("SELECT key FROM fragments") if k not in live]
-                    self.db.executemany("DELETE FROM fragments WHERE key = ?", stale)
+                self.db.execute("UPDATE snapshot SET data = ? WHERE id = 1", (orjson.dumps(snapshot),))
+                if fragments is None:
+                    self.db.execute("DELETE FROM fragments")
+                else:
+                    self.db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?)", fragments.items())
         except sqlite3.Error:
             pass  # a cache that cannot be written only costs time
 
@@ -181,87 +223,103 @@ def _scan(cfg: config.RepoConfig) -> tuple[list[os.DirEntry[str]], list[Problem]
     return markdown, problems
 
 
-def _key(rel: str, data: bytes, publish_all: bool) -> str:
-    h = hashlib.sha1(_CACHE_SALT)
-    h.update(f"\0{rel}\0{publish_all}\0".encode())
-    h.update(data)
-    return h.hexdigest()
-
-
 @dataclass
-class Compiled:
-    results: list[FileResult]  # every markdown file, in file order
+class Catalogue:
+    """Every markdown file's info (from the cache where its content is unchanged) and the checks across
+    files; what the build writes and caches."""
+
+    files: dict[str, list[Any]]  # path -> [size, mtime_ns, content key], in file order
+    infos: dict[str, Info]  # content key -> info, for every file
     problems: list[Problem]  # from the folder scan and the checks across files
+    fresh: dict[str, bytes]  # content key -> rules.json object, for what was compiled now
     parsed: int
+    unchanged: bool  # every file, and the set of files, is as the last build saw it
+    js: dict[str, list[list[Any]]]  # code key -> its JavaScript problems, lines relative to the code
     cache: Cache
-    snapshot: dict[str, Any]
-    keys: dict[str, str]  # path -> content key
-    fresh: dict[str, bytes]  # content key -> fragment, for what was parsed now
-    unchanged: bool  # every file and the set of files is as the last build saw them
+    old: dict[str, Any]  # the snapshot the build started from
+
+    def file_problems(self) -> list[Problem]:
+        return [Problem(rel, line, msg, sev) for rel, (_, _, key) in self.files.items()
+                for line, msg, sev in self.infos[key][PROBLEMS]]
+
+    def published(self) -> list[tuple[str, str]]:
+        return [(rel, key) for rel, (_, _, key) in self.files.items() if self.infos[key][PUBLISHED]]
+
+    def snapshot(self, output: list[int] | None, offsets: dict[str, list[int]], current: bool) -> dict[str, Any]:
+        """`output`: the stat of the rules.json that `offsets` describe; `current`: whether that rules.json is
+        what these files build to."""
+        return {"files": self.files, "infos": self.infos, "js": self.js, "output": output, "offsets": offsets,
+                "current": current}
 
 
-def compile_catalogue(cfg: config.RepoConfig) -> Compiled:
-    """Every file's result (from the cache where its content is unchanged) and the checks across files."""
+def _apply_verdict(result: Compiled, verdict: list[list[Any]], fresh: dict[str, bytes]) -> None:
+    """A file's JavaScript problems, at its own lines; an error keeps it out of rules.json."""
+    assert result.code is not None
+    base = result.code.line - 1
+    result.info[PROBLEMS].extend([base + line, msg, sev] for line, msg, sev in verdict)
+    if any(sev == "error" for _, _, sev in verdict):
+        result.info[SUMMARY], result.info[PUBLISHED] = None, False
+        fresh.pop(result.key, None)
+
+
+def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
+    """Every file's info (from the cache where its content is unchanged) and the checks across files."""
     entries, problems = _scan(cfg)
     publish_all = cfg.publish == "all"
     cache = Cache(cfg.root)
     old = cache.snapshot()
     old_files: dict[str, list[Any]] = old.get("files", {})
-    infos: dict[str, list[Any]] = old.get("infos", {})
-    keys: dict[str, str] = {}
+    old_infos: dict[str, Info] = old.get("infos", {})
     files: dict[str, list[Any]] = {}
     jobs: list[str] = []
     for entry in entries:
         rel = f"{cfg.rules_dir}/{entry.name}"
         st = entry.stat()
         seen = old_files.get(rel)
-        if seen is not None and seen[0] == st.st_size and seen[1] == st.st_mtime_ns and seen[2] in infos:
-            keys[rel] = seen[2]
-        else:
-            data = Path(entry.path).read_bytes()
-            keys[rel] = _key(rel, data, publish_all)
-            if keys[rel] not in infos:
+        if seen is not None and seen[0] == st.st_size and seen[1] == st.st_mtime_ns and seen[2] in old_infos:
+            key = seen[2]
+        elif old_infos:  # the content may still be known (a touched file, a rename back)
+            key = _key(rel, Path(entry.path).read_bytes(), publish_all)
+            if key not in old_infos:
                 jobs.append(rel)
-        files[rel] = [st.st_size, st.st_mtime_ns, keys[rel]]
-    fresh: list[FileResult] = []
-    checker = jscheck.Checker()
-    # JavaScript verdicts by code: a file whose code did not change (only its description, say) needs no Node
-    old_js: dict[str, list[list[Any]]] = old.get("js", {})
-    js_problems: dict[str, list[Problem]] = {}
-    checked: dict[str, FileResult] = {}
-    for key, result in _compile_many(cfg.root, jobs, publish_all):
-        keys[result.path] = key  # the content the worker read (it may have changed since the scan)
-        files[result.path][2] = key
-        fresh.append(result)
-        if result.code is None or result.code_key is None:
-            continue
-        if result.code_key in old_js:
-            base = result.code.line - 1
-            js_problems[result.path] = [Problem(result.path, base + rel, msg, sev)
-                                        for rel, msg, sev in old_js[result.code_key]]
         else:
-            checker.add(result.code)
-            checked[result.path] = result
-    for p in checker.finish():
-        js_problems.setdefault(p.path, []).append(p)
-    new_js = {r.code_key: [[p.line - r.code.line + 1, p.message, p.severity] for p in js_problems.get(path, [])]
-              for path, r in checked.items() if r.code_key is not None and r.code is not None}
-    fresh_by_path: dict[str, FileResult] = {}
-    for r in fresh:
-        extra = js_problems.get(r.path, [])
-        r.problems.extend(extra)
-        if any(p.severity == "error" for p in extra):
-            r.fragment, r.summary, r.published = None, None, False
-        fresh_by_path[r.path] = r
-    results = [fresh_by_path.get(rel) or FileResult.from_info(rel, infos[key]) for rel, key in keys.items()]
-    unchanged = files == old_files
-    new_infos = infos if unchanged and not fresh else {keys[r.path]: r.info() for r in results}
-    live_code = {r.code_key for r in results if r.code_key is not None}
-    js = {k: v for k, v in {**old_js, **new_js}.items() if k in live_code} if fresh else old_js
-    snapshot = {"files": files, "infos": new_infos, "output": old.get("output"), "js": js}
-    problems.extend(validate.check_catalogue([r.summary for r in results if r.summary is not None]))
-    return Compiled(results, problems, len(fresh), cache, snapshot, keys,
-                    {keys[r.path]: r.fragment for r in fresh if r.fragment is not None}, unchanged)
+            key = ""
+            jobs.append(rel)  # nothing is cached: the worker reads the file and makes its key
+        files[rel] = [st.st_size, st.st_mtime_ns, key]
+    old_js: dict[str, list[list[Any]]] = old.get("js", {})
+    js: dict[str, list[list[Any]]] = {}
+    fresh: dict[str, bytes] = {}
+    new_infos: dict[str, Info] = {}
+    waiting: dict[str, list[Compiled]] = {}  # code key -> files waiting for Node's verdict on it
+    checker = jscheck.Checker()
+    with _gc_paused():
+        for result in _compile_many(cfg.root, jobs, publish_all):
+            files[result.path][2] = result.key  # the content the worker read (it may have changed since)
+            new_infos[result.key] = result.info
+            if result.fragment is not None:
+                fresh[result.key] = result.fragment
+            code_key = result.info[CODE_KEY]
+            if result.code is None or code_key is None:
+                continue
+            if code_key in old_js:
+                _apply_verdict(result, old_js[code_key], fresh)
+            elif code_key in waiting:
+                waiting[code_key].append(result)
+            else:  # each distinct code is checked once, at line 1: its verdict serves every file with it
+                waiting[code_key] = [result]
+                checker.add(jscheck.Code(code_key, result.code.kind, result.code.text, 1))
+        verdicts: dict[str, list[list[Any]]] = {code_key: [] for code_key in waiting}
+        for p in checker.finish():
+            verdicts[p.path].append([p.line, p.message, p.severity])
+        for code_key, results in waiting.items():
+            for result in results:
+                _apply_verdict(result, verdicts[code_key], fresh)
+        infos = {key: new_infos.get(key) or old_infos[key] for _, _, key in files.values()}
+        live = {info[CODE_KEY] for info in infos.values()}
+        js = {k: v for k, v in (*old_js.items(), *verdicts.items()) if k in live}
+        summaries = [validate.Summary(*info[SUMMARY]) for info in infos.values() if info[SUMMARY] is not None]
+        problems.extend(validate.check_catalogue(summaries))
+    return Catalogue(files, infos, problems, fresh, len(jobs), files == old_files and not jobs, js, cache, old)
 
 
 def _raise_if_broken(problems: list[Problem], strict: bool) -> list[Problem]:
@@ -278,50 +336,59 @@ def build(root: Path, *, check: bool = False, strict: bool = False) -> BuildResu
     """Compile root/rules into rules.json. With check, write nothing and fail if rules.json is stale."""
     cfg = config.load(root)
     c = compile_catalogue(cfg)
-    problems = c.problems + [p for r in c.results for p in r.problems]
+    problems = c.problems + c.file_problems()
+    old_output, old_offsets = c.old.get("output"), c.old.get("offsets") or {}
     try:
         warnings = _raise_if_broken(problems, strict or cfg.strict)
     except ProblemsError:
-        c.cache.save(c.fresh, {**c.snapshot, "output": None})  # keep the work; rules.json is not current
+        c.cache.save(c.snapshot(old_output, old_offsets, False), c.fresh)  # keep the work
         raise
-    published = [r for r in c.results if r.published]
-    try:
-        st = cfg.output_path.stat()
-        output_stat: list[int] | None = [st.st_size, st.st_mtime_ns]
-    except FileNotFoundError:
-        output_stat = None
-    up_to_date = c.unchanged and output_stat is not None and output_stat == c.snapshot["output"]
+    published = c.published()
+    output_stat = _stat(cfg.output_path)
+    if c.unchanged and c.old.get("current") is True and output_stat is not None and output_stat == old_output:
+        return BuildResult(len(c.files), len(published), False, cfg.output_path, warnings, 0)
+    # every published object: compiled now, or copied from the rules.json the cache describes, or kept
+    # in the cache beside it; any other (rules.json was changed by hand, say) is compiled again
+    current = cfg.output_path.read_bytes() if output_stat is not None else None
+    trusted = memoryview(current) if current is not None and output_stat == old_output else None
+    fragments: dict[str, bytes | memoryview] = dict(c.fresh)
+    if trusted is not None:
+        for _, key in published:
+            where = old_offsets.get(key)
+            if key not in fragments and where is not None:
+                fragments[key] = trusted[where[0]:where[1]]
+    fragments.update(c.cache.fragments(key for _, key in published if key not in fragments))
+    missing = [rel for rel, key in published if key not in fragments]
+    parsed = c.parsed
+    if missing:
+        with _gc_paused():
+            for result in _compile_many(cfg.root, missing, cfg.publish == "all"):
+                if result.fragment is None or result.key != c.files[result.path][2]:
+                    raise UserError(f"{result.path} changed while the build ran; run it again")
+                fragments[result.key] = c.fresh[result.key] = result.fragment
+        parsed += len(missing)
+    output, spans = assemble([(c.infos[key][CATEGORIES], fragments[key]) for _, key in published])
+    offsets = {key: list(span) for (_, key), span in zip(published, spans, strict=True) if span[1] > span[0]}
     written = False
-    if not up_to_date:
-        stored = c.cache.fragments({c.keys[r.path] for r in published} - set(c.fresh))
-        fragments = {**stored, **c.fresh}
-        output = assemble((r.categories, fragments[c.keys[r.path]]) for r in published)
-        current = _same_bytes(cfg.output_path, output) if output_stat is not None else None
-        if not current:
-            if check:
-                c.cache.save(c.fresh, {**c.snapshot, "output": None})
-                state = "missing" if current is None else "stale"
-                raise UserError(f"{cfg.output} is {state}: it is not what the build writes from "
-                                f"{cfg.rules_dir}/; run 'python build.py' and commit it")
-            write_atomic(cfg.output_path, output)
-            written = True
-            st = cfg.output_path.stat()
-            output_stat = [st.st_size, st.st_mtime_ns]
-    if not up_to_date or c.fresh:
-        c.cache.save(c.fresh, {**c.snapshot, "output": output_stat})
-    return BuildResult(len(c.results), len(published), written, cfg.output_path, warnings, c.parsed)
+    if output != current:
+        if check:
+            c.cache.save(c.snapshot(old_output, old_offsets, False), c.fresh)
+            state = "missing" if current is None else "stale"
+            raise UserError(f"{cfg.output} is {state}: it is not what the build writes from "
+                            f"{cfg.rules_dir}/; run 'python build.py' and commit it")
+        write_atomic(cfg.output_path, output)
+        written = True
+        output_stat = _stat(cfg.output_path)
+    c.cache.save(c.snapshot(output_stat, offsets, True), None)
+    return BuildResult(len(c.files), len(published), written, cfg.output_path, warnings, parsed)
 
 
-def _same_bytes(path: Path, data: bytes) -> bool:
-    """Whether the file holds exactly `data`, compared in chunks (rules.json can be tens of MB)."""
-    if path.stat().st_size != len(data):
-        return False
-    view = memoryview(data)
-    with path.open("rb") as f:
-        for start in range(0, len(data), 1 << 20):
-            if f.read(1 << 20) != view[start:start + (1 << 20)]:
-                return False
-    return True
+def _stat(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import cmarkgfm
 import yaml
+from cmarkgfm import _cmark
 from cmarkgfm.cmark import Options
 
-from rulepress import validate
+from rulepress import validate, yamlsubset
 from rulepress.errors import Problem
 from rulepress.model import Block, Template
 
@@ -24,11 +24,11 @@ MAX_FILE_BYTES = 512 * 1024
 _CMARK_OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_SOURCEPOS
 _CMARK_EXTENSIONS = ["table", "strikethrough", "autolink", "tasklist"]
 
-_BLOCK_RE = re.compile(
-    r'<(h[1-6]|pre) data-sourcepos="(\d+):\d+-(\d+):\d+">(.*?)</\1>\n?', re.DOTALL
-)
+# the opening tag of a heading or code block, as cmark writes it with source positions; the block ends at
+# the first matching closing tag (code text is escaped, so '</pre>' cannot occur inside it)
+_OPEN_RE = re.compile(r'<(h[1-6]|pre) data-sourcepos="(\d+):\d+-(\d+):\d+">')
 _SOURCEPOS_RE = re.compile(r' data-sourcepos="\d+:\d+-\d+:\d+"')
-_CODE_RE = re.compile(r'<code(?: class="language-([^"]*)")?>(.*)</code>\Z', re.DOTALL)
+_CODE_OPEN_RE = re.compile(r'<code(?: class="language-([^"]*)")?>')
 _ATX_RE = re.compile(r"^ {0,3}#{1,6}(?:[ \t]+|$)")
 _ATX_CLOSE_RE = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
 _SETEXT_RE = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")
@@ -41,11 +41,20 @@ _KEY_LINE_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)[ \t]*:")
 class Source:
     """A file's text split into front matter and body, with line bookkeeping."""
 
-    lines: list[str]  # every line of the file, newline removed
+    text: str  # the whole file
     meta: dict[str, Any]
     meta_lines: dict[str, int]
     body: str
     body_offset: int  # number of file lines before the body
+
+    def lines(self, first: int, last: int) -> list[str]:
+        """File lines first..last (1-based, inclusive; fewer at the end of the file). Only the lines up to
+        `last` are split off: the body's later lines are never cut up."""
+        if first > self.body_offset:
+            skip, text = self.body_offset, self.body
+        else:
+            skip, text = 0, self.text
+        return text.split("\n", last - skip)[first - skip - 1:last - skip]
 
 
 def decode(path: str, data: bytes) -> tuple[str | None, list[Problem]]:
@@ -53,7 +62,7 @@ def decode(path: str, data: bytes) -> tuple[str | None, list[Problem]]:
     if len(data) > MAX_FILE_BYTES:
         return None, [Problem(path, 1, f"file is too large ({len(data):,} bytes; the limit is "
                                        f"{MAX_FILE_BYTES:,})")]
-    if not data.strip():
+    if not data or data.isspace():
         return None, [Problem(path, 1, "file is empty")]
     if b"\0" in data:
         line = data[: data.index(b"\0")].count(b"\n") + 1
@@ -66,20 +75,24 @@ def decode(path: str, data: bytes) -> tuple[str | None, list[Problem]]:
                                           f"at offset {exc.start})")]
     if text.startswith("\ufeff"):
         text = text[1:]
-    return text.replace("\r\n", "\n").replace("\r", "\n"), []
+    return (text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text), []
+
+
+_CLOSE_RE = re.compile(r"\n---(?:\n|\Z)")
 
 
 def split_front_matter(path: str, text: str) -> tuple[Source | None, list[Problem]]:
-    lines = text.split("\n")
-    if lines[0] != "---":
-        return Source(lines, {}, {}, text, 0), []
-    try:
-        end = lines.index("---", 1)
-    except ValueError:
+    if not (text.startswith("---\n") or text == "---"):
+        return Source(text, {}, {}, text, 0), []
+    close = _CLOSE_RE.search(text, 3)
+    if close is None:
         return None, [Problem(path, 1, "front matter opens with '---' but no closing '---' line follows")]
-    yaml_text = "\n".join(lines[1:end])
+    yaml_text = text[4:close.start()] if close.start() > 3 else ""
+    end = text.count("\n", 0, close.start()) + 1  # index of the closing line
     try:
-        meta = yaml.load(yaml_text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        meta = yamlsubset.load(yaml_text)
+        if meta is None:  # beyond the simple subset: PyYAML reads it (and words any error)
+            meta = yaml.load(yaml_text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = 2 + (mark.line if mark is not None else 0)
@@ -94,27 +107,28 @@ def split_front_matter(path: str, text: str) -> tuple[Source | None, list[Proble
         return None, [Problem(path, 2, f"front matter must be a mapping of keys to values, not a "
                                        f"{validate.type_name(meta)}")]
     meta_lines: dict[str, int] = {}
-    for i in range(1, end):
-        m = _KEY_LINE_RE.match(lines[i])
+    for number, text_line in enumerate(yaml_text.split("\n"), 2):
+        m = _KEY_LINE_RE.match(text_line)
         if m and m.group(1) not in meta_lines:
-            meta_lines[m.group(1)] = i + 1
+            meta_lines[m.group(1)] = number
     for key in meta:
         meta_lines.setdefault(str(key), 2)
-    body = "\n".join(lines[end + 1:])
-    return Source(lines, {str(k): v for k, v in meta.items()}, meta_lines, body, end + 1), []
+    body = text[close.end():]
+    return Source(text, {str(k): v for k, v in meta.items()}, meta_lines, body, end + 1), []
 
 
-def _heading_text(lines: list[str], start: int, end: int) -> str:
-    """Raw text of the heading whose block starts at file line `start` (1-based)."""
-    first = lines[start - 1]
+def _heading_text(source: Source, start: int, end: int) -> str:
+    """Raw text of the heading whose block spans file lines `start`..`end` (1-based)."""
+    lines = source.lines(start, end)
+    first = lines[0]
     if _ATX_RE.match(first):
         text = _ATX_RE.sub("", first, count=1)
         return _ATX_CLOSE_RE.sub("", text).strip()
     parts: list[str] = []
-    for i in range(start - 1, min(end, len(lines))):
-        if i > start - 1 and _SETEXT_RE.match(lines[i]):
+    for i, line in enumerate(lines):
+        if i and _SETEXT_RE.match(line):
             break
-        parts.append(lines[i].strip())
+        parts.append(line.strip())
     return "\n".join(parts)
 
 
@@ -150,10 +164,31 @@ class Body:
         return overview_from(self.description)
 
 
-def parse_body(source: Source) -> Body:
-    rendered = cmarkgfm.markdown_to_html_with_extensions(
-        source.body, options=_CMARK_OPTIONS, extensions=_CMARK_EXTENSIONS
-    )
+_lib, _ffi = _cmark.lib, _cmark.ffi
+_lib.cmark_gfm_core_extensions_ensure_registered()
+_EXTENSIONS = [_lib.cmark_find_syntax_extension(name.encode()) for name in _CMARK_EXTENSIONS]
+
+
+def render_html(markdown: str) -> str:
+    """cmark-gfm's HTML for `markdown`, with our options and extensions (what cmarkgfm's
+    markdown_to_html_with_extensions does, without looking the extensions up on every call)."""
+    data = markdown.encode("utf-8")
+    parser = _lib.cmark_parser_new(_CMARK_OPTIONS)
+    try:
+        for extension in _EXTENSIONS:
+            _lib.cmark_parser_attach_syntax_extension(parser, extension)
+        _lib.cmark_parser_feed(parser, data, len(data))
+        root = _lib.cmark_parser_finish(parser)
+        html_out = _lib.cmark_render_html(root, _CMARK_OPTIONS, _lib.cmark_parser_get_syntax_extensions(parser))
+        return str(_ffi.string(html_out).decode("utf-8"))
+    finally:
+        _lib.cmark_parser_free(parser)
+
+
+def parse_body(source: Source, *, with_tests: bool = True) -> Body:
+    """Title, code, description and (unless with_tests is false, as in the build) the test blocks."""
+    rendered = render_html(source.body)
+    all_lines: list[str] = []  # every file line, split once if many blocks need their first line
     offset = source.body_offset
     title: str | None = None
     title_line = 0
@@ -161,20 +196,35 @@ def parse_body(source: Source) -> Body:
     tests: list[Block] = []
     kept: list[str] = []  # the description: the HTML between headings and code blocks
     last = 0
-    for m in _BLOCK_RE.finditer(rendered):
+    while (m := _OPEN_RE.search(rendered, last)) is not None:
+        tag = m.group(1)
+        close = rendered.find(f"</{tag}>", m.end())
+        if close < 0:  # not cmark's shape; cannot happen for cmark output
+            break
         kept.append(rendered[last:m.start()])
-        last = m.end()
-        tag, start, end = m.group(1), int(m.group(2)) + offset, int(m.group(3)) + offset
+        last = close + len(tag) + 3
+        if rendered.startswith("\n", last):
+            last += 1
+        start, end = int(m.group(2)) + offset, int(m.group(3)) + offset
         if tag != "pre":
             if title is None:
-                title, title_line = _heading_text(source.lines, start, end), start
+                title, title_line = _heading_text(source, start, end), start
             continue
-        cm = _CODE_RE.match(m.group(4))
-        if cm is None:  # not cmark's shape; cannot happen for cmark output
+        if code is not None and not with_tests:
             continue
-        info, content = cm.group(1) or "", _unescape_code(cm.group(2))
-        fenced = bool(_FENCE_RE.match(source.lines[start - 1]))
-        block = Block(content.rstrip("\n"), start + 1 if fenced else start, info)
+        cm = _CODE_OPEN_RE.match(rendered, m.end())
+        if cm is None or not rendered.endswith("</code>", m.end(), close):
+            continue  # not cmark's shape; cannot happen for cmark output
+        info = cm.group(1) or ""
+        if info == "test" and not with_tests:
+            continue
+        if code is None:
+            first = source.lines(start, start)[0]
+        else:
+            all_lines = all_lines or source.text.split("\n")
+            first = all_lines[start - 1]
+        content = _unescape_code(rendered[cm.end():close - 7])
+        block = Block(content.rstrip("\n"), start + 1 if _FENCE_RE.match(first) else start, info)
         if info == "test":
             tests.append(block)
         elif code is None:
@@ -184,16 +234,17 @@ def parse_body(source: Source) -> Body:
     return Body(title, title_line, code, tuple(tests), description, offset + 1)
 
 
-def parse_template(path: str, data: bytes, *, publish_all: bool = False) -> tuple[Template | None,
-                                                                                  list[Problem]]:
-    """Parse one rule file. Returns the Template (None when it cannot be built) and every problem found."""
+def parse_template(path: str, data: bytes, *, publish_all: bool = False,
+                   with_tests: bool = True) -> tuple[Template | None, list[Problem]]:
+    """Parse one rule file. Returns the Template (None when it cannot be built) and every problem found.
+    The build passes with_tests=False: rules.json does not carry test blocks, so they are not extracted."""
     text, problems = decode(path, data)
     if text is None:
         return None, problems
     source, problems = split_front_matter(path, text)
     if source is None:
         return None, problems
-    body = parse_body(source)
+    body = parse_body(source, with_tests=with_tests)
     template_id = path.rsplit("/", 1)[-1].removesuffix(".md")
     return validate.make_template(template_id, path, source.meta, source.meta_lines, body,
                                   publish_all=publish_all)

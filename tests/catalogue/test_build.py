@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rulepress.build import build, load_catalogue
-from rulepress.catalogue import assemble, dumps_indented, read_rules_json
+from rulepress.catalogue import assemble, dumps_indented, encode_indented, read_rules_json
 from rulepress.errors import ProblemsError, UserError
 
 HERE = Path(__file__).parent
@@ -205,6 +205,14 @@ def test_dumps_indented_matches_json_dumps(value: object) -> None:
     assert dumps_indented(value, "    ") == json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n    ")
 
 
+@settings(max_examples=500, deadline=None)
+@given(json_values | st.integers(min_value=2**63 - 2, max_value=2**80) | st.text(alphabet=st.characters(
+    blacklist_categories=("Cs",)), max_size=30))
+def test_encode_indented_matches_json_dumps(value: object) -> None:
+    expected = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n      ").encode("utf-8")
+    assert encode_indented(value, "      ") == expected
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.lists(group_names, min_size=1, max_size=3, unique=True), fragments), max_size=8))
 def test_assemble_matches_json_dumps(entries: list[tuple[list[str], bytes]]) -> None:
@@ -214,7 +222,10 @@ def test_assemble_matches_json_dumps(entries: list[tuple[list[str], bytes]]) -> 
             groups.setdefault(c, []).append(json.loads(text))
     expected = json.dumps([{"name": n, "templates": t} for n, t in groups.items()], indent=2,
                           ensure_ascii=False) + "\n"
-    assert assemble(entries).decode("utf-8") == expected
+    output, spans = assemble(entries)
+    assert output.decode("utf-8") == expected
+    for (_, text), (start, end) in zip(entries, spans, strict=True):  # where each first appears
+        assert output[start:end] == text
 
 
 def test_cached_javascript_verdicts_follow_the_code_when_lines_move(tmp_path: Path) -> None:

@@ -1,0 +1,170 @@
+"""A fast path for the plain YAML that front matter almost always is; PyYAML reads everything else.
+
+`load(lines)` understands only this much, and returns None for anything beyond it (the caller then hands
+the text to PyYAML, which also reports errors):
+
+    key: plain or 'single' or "double" scalar
+    key: [item, 'item', "item"]          # one line, no nesting
+    key:                                 # a block list ...
+      - item
+    key:                                 # ... or a one-level mapping of scalars
+      sub-key: scalar
+    # whole-line comments and blank lines
+
+Plain scalars are resolved with PyYAML's own YAML 1.1 resolver table, so `yes`, `~`, `0x1f`, `1.5`,
+`2024-01-01` and the like mean what they mean to PyYAML; any scalar that does not resolve to a string, a
+boolean, null or a plain decimal integer goes to PyYAML whole. tests/catalogue/test_yamlsubset.py checks
+with hypothesis that whenever this returns a value, PyYAML returns the same one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from yaml.constructor import SafeConstructor
+from yaml.nodes import ScalarNode
+from yaml.resolver import Resolver
+
+_STR, _BOOL, _NULL, _INT = (f"tag:yaml.org,2002:{t}" for t in ("str", "bool", "null", "int"))
+_resolve = Resolver().resolve
+_BOOLS = SafeConstructor.bool_values
+_DECIMAL_RE = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
+# a plain scalar we can read without PyYAML: no indicator first, none of ': ' ' #' inside, no trailing ':'
+_PLAIN_RE = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`](?:[^:#\s]++|:(?=[^\s,\[\]{}])|(?<=\S)#|[ ](?=[^\s#]))*+\Z")
+# the same inside [ ... ]: no flow indicators at all
+_FLOW_PLAIN_RE = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`](?:[^:#\s,\[\]{}]++|(?<=\S)#|[ ](?=[^\s#,]))*+\Z")
+_KEY_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_./-]*|'[^']*'|\"[^\"\\]*\")[ ]*:(?:[ ]+(.*\S))?[ ]*\Z")
+_SKIP_RE = re.compile(r"[ ]*(?:#.*)?\Z")  # a blank or comment line
+_ITEM_RE = re.compile(r"([ ]*)-(?:[ ]+(.*\S))?[ ]*\Z")
+_SINGLE_RE = re.compile(r"'((?:[^']++|'')*+)'\Z")
+_DOUBLE_RE = re.compile(r"\"([^\"\\]*)\"\Z")
+# what PyYAML reads as a line break or refuses as unprintable, and tabs: all left to PyYAML
+_AWKWARD_RE = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+
+
+class _Unsupported(Exception):
+    """Beyond the subset: let PyYAML read it."""
+
+
+# the first characters of every value PyYAML resolves to something other than a string
+_RESOLVED_FIRST = frozenset(k for k in Resolver.yaml_implicit_resolvers if k)
+_ANY_FIRST = None in Resolver.yaml_implicit_resolvers
+
+
+def _scalar(text: str, plain: re.Pattern[str] = _PLAIN_RE) -> Any:
+    first = text[:1]
+    if first == "'":
+        m = _SINGLE_RE.match(text)
+        if m is None:
+            raise _Unsupported
+        return m.group(1).replace("''", "'")
+    if first == '"':
+        m = _DOUBLE_RE.match(text)
+        if m is None:
+            raise _Unsupported
+        return m.group(1)
+    if plain.match(text) is None:
+        raise _Unsupported
+    if first not in _RESOLVED_FIRST and not _ANY_FIRST:
+        return text
+    tag = _resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    if tag == _STR:
+        return text
+    if tag == _BOOL:
+        return _BOOLS[text.lower()]
+    if tag == _NULL:
+        return None
+    if tag == _INT and _DECIMAL_RE.match(text):
+        return int(text)
+    raise _Unsupported  # floats, timestamps, octal, sexagesimal, merge keys: PyYAML's business
+
+
+def _key(text: str) -> str:
+    key = _scalar(text)
+    if not isinstance(key, str):
+        raise _Unsupported  # `yes:` or `1:` make a non-string key
+    return key
+
+
+def _flow_list(text: str) -> list[Any]:
+    inner = text[1:-1].strip(" ")
+    if not inner:
+        return []
+    return [_scalar(part.strip(" "), _FLOW_PLAIN_RE) for part in inner.split(",")]
+
+
+def _value(text: str) -> Any:
+    if text[0] == "[":
+        if not text.endswith("]") or "'" in text or '"' in text:
+            raise _Unsupported
+        return _flow_list(text)
+    return _scalar(text)
+
+
+def _parse(lines: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    i, n = 0, len(lines)
+    while i < n:
+        line = lines[i]
+        i += 1
+        m = _KEY_RE.match(line)
+        if m is None:
+            if _SKIP_RE.match(line):
+                continue
+            raise _Unsupported
+        key, value = m.groups()
+        if key[0] in _RESOLVED_FIRST or key[0] in "'\"":
+            key = _key(key)
+        if key in out:
+            raise _Unsupported  # PyYAML's rule for repeated keys is its own
+        if value:
+            if value[0] == "#":
+                raise _Unsupported  # `key: # comment`
+            out[key] = _value(value)
+            continue
+        # a block below the key: list items or one level of mapping, or nothing (null)
+        start = i
+        while i < n and (lines[i][:1] in (" ", "-") or _SKIP_RE.match(lines[i])):
+            i += 1
+        out[key] = _block(lines[start:i])
+    return out
+
+
+def _block(block: list[str]) -> Any:
+    content = [b for b in block if not _SKIP_RE.match(b)]
+    if not content:
+        return None
+    indent = len(content[0]) - len(content[0].lstrip(" "))
+    if any(len(b) - len(b.lstrip(" ")) != indent for b in content):
+        raise _Unsupported
+    if content[0].lstrip(" ")[0] == "-":
+        items = []
+        for b in content:
+            m = _ITEM_RE.match(b)
+            if m is None or not m.group(2):
+                raise _Unsupported
+            items.append(_value(m.group(2)))
+        return items
+    if indent == 0:
+        raise _Unsupported
+    mapping: dict[str, Any] = {}
+    for b in content:
+        m = _KEY_RE.match(b, indent)
+        if m is None or not m.group(2):
+            raise _Unsupported
+        key = _key(m.group(1))
+        if key in mapping or m.group(2)[0] == "#":
+            raise _Unsupported
+        mapping[key] = _value(m.group(2))
+    return mapping
+
+
+def load(text: str) -> dict[str, Any] | None:
+    """The mapping this front matter text holds ({} for none), or None when it is beyond the subset."""
+    if _AWKWARD_RE.search(text):
+        return None
+    try:
+        return _parse(text.split("\n"))
+    except _Unsupported:
+        return None
