@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import mmap
 import os
 import sqlite3
 import tempfile
@@ -140,9 +141,9 @@ def _compile_many(root: Path, jobs: Sequence[str], publish_all: bool) -> Iterato
 
 
 class Cache:
-    """Results of earlier builds in SQLite: one snapshot row (file stats and keys, infos, JavaScript
-    verdicts, and where each published object sits in the rules.json last written), and the objects
-    that are not in that rules.json. A broken or foreign cache is dropped and rebuilt, never trusted."""
+    """Results of earlier builds in SQLite: one snapshot row (see Catalogue.snapshot) and the rules.json
+    objects that are not in the rules.json the snapshot describes. A broken or foreign cache is dropped
+    and rebuilt, never trusted."""
 
     def __init__(self, root: Path) -> None:
         self.db: sqlite3.Connection | None = None
@@ -223,33 +224,48 @@ def _scan(cfg: config.RepoConfig) -> tuple[list[os.DirEntry[str]], list[Problem]
     return markdown, problems
 
 
+# One row per markdown file, in file order, as the snapshot keeps them (flattened):
+FIELDS = ("path", "size", "mtime", "key", "published", "categories", "start", "end", "code_key", "summary")
+PATH, SIZE, MTIME, KEY, PUBLISHED, CATS, START, END, CODE, SUM = range(len(FIELDS))
+# `categories` indexes a table of category lists; start/end: where the object sits in the rules.json the
+# snapshot describes (0, 0: not there); code_key: what the JavaScript verdict depends on ("" for none);
+# summary: the file's validate.Summary as JSON ("" when the file is broken), what the checks across files
+# depend on.
+
+
 @dataclass
 class Catalogue:
-    """Every markdown file's info (from the cache where its content is unchanged) and the checks across
-    files; what the build writes and caches."""
+    """Every markdown file's row (from the cache where its content is unchanged), every problem, and the
+    objects compiled now: what the build writes and caches."""
 
-    files: dict[str, list[Any]]  # path -> [size, mtime_ns, content key], in file order
-    infos: dict[str, Info]  # content key -> info, for every file
-    problems: list[Problem]  # from the folder scan and the checks across files
+    rows: list[list[Any]]
+    categories: list[list[str]]
+    problems: list[Problem]  # from the folder scan, each file, and the checks across files
+    file_problems: dict[str, list[list[Any]]]  # content key -> its problems, for files that have any
     fresh: dict[str, bytes]  # content key -> rules.json object, for what was compiled now
     parsed: int
     unchanged: bool  # every file, and the set of files, is as the last build saw it
     js: dict[str, list[list[Any]]]  # code key -> its JavaScript problems, lines relative to the code
+    cross: list[Any]  # [digest of every summary, the problems the checks across files found]
     cache: Cache
     old: dict[str, Any]  # the snapshot the build started from
 
-    def file_problems(self) -> list[Problem]:
-        return [Problem(rel, line, msg, sev) for rel, (_, _, key) in self.files.items()
-                for line, msg, sev in self.infos[key][PROBLEMS]]
-
-    def published(self) -> list[tuple[str, str]]:
-        return [(rel, key) for rel, (_, _, key) in self.files.items() if self.infos[key][PUBLISHED]]
-
-    def snapshot(self, output: list[int] | None, offsets: dict[str, list[int]], current: bool) -> dict[str, Any]:
-        """`output`: the stat of the rules.json that `offsets` describe; `current`: whether that rules.json is
-        what these files build to."""
-        return {"files": self.files, "infos": self.infos, "js": self.js, "output": output, "offsets": offsets,
-                "current": current}
+    def snapshot(self, output: list[int] | None, current: bool) -> dict[str, Any]:
+        """The cache's record of this build. `output`: the stat of the rules.json the rows' start/end
+        describe; `current`: whether that rules.json is what these files build to."""
+        used: dict[int, int] = {}
+        table: list[list[str]] = []
+        flat: list[Any] = []
+        for row in self.rows:
+            index = used.get(row[CATS])
+            if index is None:
+                index = used[row[CATS]] = len(table)
+                table.append(self.categories[row[CATS]])
+            flat.extend(row)
+            flat[-len(FIELDS) + CATS] = index
+        live = {row[CODE] for row in self.rows}
+        return {"rows": flat, "categories": table, "problems": self.file_problems, "cross": self.cross,
+                "js": {k: v for k, v in self.js.items() if k in live}, "output": output, "current": current}
 
 
 def _apply_verdict(result: Compiled, verdict: list[list[Any]], fresh: dict[str, bytes]) -> None:
@@ -262,40 +278,48 @@ def _apply_verdict(result: Compiled, verdict: list[list[Any]], fresh: dict[str, 
         fresh.pop(result.key, None)
 
 
+def _old_rows(old: dict[str, Any]) -> list[list[Any]]:
+    flat = old.get("rows")
+    if not isinstance(flat, list) or len(flat) % len(FIELDS):
+        return []
+    n = len(FIELDS)
+    return [flat[i:i + n] for i in range(0, len(flat), n)]
+
+
 def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
-    """Every file's info (from the cache where its content is unchanged) and the checks across files."""
+    """Every file's row (from the cache where its content is unchanged) and every problem."""
     entries, problems = _scan(cfg)
     publish_all = cfg.publish == "all"
     cache = Cache(cfg.root)
     old = cache.snapshot()
-    old_files: dict[str, list[Any]] = old.get("files", {})
-    old_infos: dict[str, Info] = old.get("infos", {})
-    files: dict[str, list[Any]] = {}
-    jobs: list[str] = []
+    old_rows = _old_rows(old)
+    by_path = {row[PATH]: row for row in old_rows}
+    by_key = {row[KEY]: row for row in old_rows}
+    categories: list[list[str]] = list(old.get("categories", []))
+    category_index = {tuple(c): i for i, c in enumerate(categories)}
+    file_problems: dict[str, list[list[Any]]] = dict(old.get("problems", {}))
+    rows: list[list[Any]] = []
+    todo: dict[str, list[Any]] = {}  # path -> its row, for the files to compile
     for entry in entries:
         rel = f"{cfg.rules_dir}/{entry.name}"
         st = entry.stat()
-        seen = old_files.get(rel)
-        if seen is not None and seen[0] == st.st_size and seen[1] == st.st_mtime_ns and seen[2] in old_infos:
-            key = seen[2]
-        elif old_infos:  # the content may still be known (a touched file, a rename back)
-            key = _key(rel, Path(entry.path).read_bytes(), publish_all)
-            if key not in old_infos:
-                jobs.append(rel)
-        else:
-            key = ""
-            jobs.append(rel)  # nothing is cached: the worker reads the file and makes its key
-        files[rel] = [st.st_size, st.st_mtime_ns, key]
+        seen = by_path.get(rel)
+        if seen is None or seen[SIZE] != st.st_size or seen[MTIME] != st.st_mtime_ns:
+            # the content may still be known (a touched file); with nothing cached, the worker reads it
+            seen = by_key.get(_key(rel, Path(entry.path).read_bytes(), publish_all)) if by_key else None
+        row = list(seen) if seen is not None else [rel, 0, 0, "", False, -1, 0, 0, "", ""]
+        row[SIZE], row[MTIME] = st.st_size, st.st_mtime_ns
+        if seen is None:
+            todo[rel] = row
+        rows.append(row)
     old_js: dict[str, list[list[Any]]] = old.get("js", {})
-    js: dict[str, list[list[Any]]] = {}
     fresh: dict[str, bytes] = {}
-    new_infos: dict[str, Info] = {}
+    compiled: list[Compiled] = []
     waiting: dict[str, list[Compiled]] = {}  # code key -> files waiting for Node's verdict on it
     checker = jscheck.Checker()
     with _gc_paused():
-        for result in _compile_many(cfg.root, jobs, publish_all):
-            files[result.path][2] = result.key  # the content the worker read (it may have changed since)
-            new_infos[result.key] = result.info
+        for result in _compile_many(cfg.root, list(todo), publish_all):
+            compiled.append(result)
             if result.fragment is not None:
                 fresh[result.key] = result.fragment
             code_key = result.info[CODE_KEY]
@@ -314,12 +338,32 @@ def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
         for code_key, results in waiting.items():
             for result in results:
                 _apply_verdict(result, verdicts[code_key], fresh)
-        infos = {key: new_infos.get(key) or old_infos[key] for _, _, key in files.values()}
-        live = {info[CODE_KEY] for info in infos.values()}
-        js = {k: v for k, v in (*old_js.items(), *verdicts.items()) if k in live}
-        summaries = [validate.Summary(*info[SUMMARY]) for info in infos.values() if info[SUMMARY] is not None]
-        problems.extend(validate.check_catalogue(summaries))
-    return Catalogue(files, infos, problems, fresh, len(jobs), files == old_files and not jobs, js, cache, old)
+        for result in compiled:
+            summary, cats, found, published, code_key = result.info
+            index = category_index.get(tuple(cats))
+            if index is None:
+                index = category_index[tuple(cats)] = len(categories)
+                categories.append(cats)
+            row = todo[result.path]
+            row[KEY], row[PUBLISHED], row[CATS], row[START], row[END] = result.key, published, index, 0, 0
+            row[CODE] = code_key or ""
+            row[SUM] = orjson.dumps(summary).decode() if summary is not None else ""
+            if found:
+                file_problems[result.key] = found
+        live = {row[KEY] for row in rows}
+        file_problems = {k: v for k, v in file_problems.items() if k in live}
+        for row in rows:
+            problems.extend(Problem(row[PATH], line, msg, sev) for line, msg, sev in file_problems.get(row[KEY], ()))
+        digest = hashlib.sha1("\n".join(row[SUM] for row in rows).encode()).hexdigest()
+        cross = old.get("cross")
+        if not (isinstance(cross, list) and len(cross) == 2 and cross[0] == digest):
+            summaries = [validate.Summary(*orjson.loads(row[SUM])) for row in rows if row[SUM]]
+            cross = [digest, [[p.path, p.line, p.message, p.severity] for p in validate.check_catalogue(summaries)]]
+        problems.extend(Problem(*p) for p in cross[1])
+    unchanged = not todo and len(rows) == len(old_rows) and all(
+        a[PATH] == b[PATH] and a[SIZE] == b[SIZE] and a[MTIME] == b[MTIME] for a, b in zip(rows, old_rows, strict=True))
+    return Catalogue(rows, categories, problems, file_problems, fresh, len(todo), unchanged,
+                     {**old_js, **verdicts}, cross, cache, old)
 
 
 def _raise_if_broken(problems: list[Problem], strict: bool) -> list[Problem]:
@@ -336,51 +380,85 @@ def build(root: Path, *, check: bool = False, strict: bool = False) -> BuildResu
     """Compile root/rules into rules.json. With check, write nothing and fail if rules.json is stale."""
     cfg = config.load(root)
     c = compile_catalogue(cfg)
-    problems = c.problems + c.file_problems()
-    old_output, old_offsets = c.old.get("output"), c.old.get("offsets") or {}
+    old_output = c.old.get("output")
     try:
-        warnings = _raise_if_broken(problems, strict or cfg.strict)
+        warnings = _raise_if_broken(c.problems, strict or cfg.strict)
     except ProblemsError:
-        c.cache.save(c.snapshot(old_output, old_offsets, False), c.fresh)  # keep the work
+        c.cache.save(c.snapshot(old_output, False), c.fresh)  # keep the work; rules.json is as it was
         raise
-    published = c.published()
+    published = [row for row in c.rows if row[PUBLISHED]]
     output_stat = _stat(cfg.output_path)
     if c.unchanged and c.old.get("current") is True and output_stat is not None and output_stat == old_output:
-        return BuildResult(len(c.files), len(published), False, cfg.output_path, warnings, 0)
-    # every published object: compiled now, or copied from the rules.json the cache describes, or kept
-    # in the cache beside it; any other (rules.json was changed by hand, say) is compiled again
-    current = cfg.output_path.read_bytes() if output_stat is not None else None
-    trusted = memoryview(current) if current is not None and output_stat == old_output else None
-    fragments: dict[str, bytes | memoryview] = dict(c.fresh)
-    if trusted is not None:
-        for _, key in published:
-            where = old_offsets.get(key)
-            if key not in fragments and where is not None:
-                fragments[key] = trusted[where[0]:where[1]]
-    fragments.update(c.cache.fragments(key for _, key in published if key not in fragments))
-    missing = [rel for rel, key in published if key not in fragments]
-    parsed = c.parsed
-    if missing:
-        with _gc_paused():
-            for result in _compile_many(cfg.root, missing, cfg.publish == "all"):
-                if result.fragment is None or result.key != c.files[result.path][2]:
-                    raise UserError(f"{result.path} changed while the build ran; run it again")
-                fragments[result.key] = c.fresh[result.key] = result.fragment
-        parsed += len(missing)
-    output, spans = assemble([(c.infos[key][CATEGORIES], fragments[key]) for _, key in published])
-    offsets = {key: list(span) for (_, key), span in zip(published, spans, strict=True) if span[1] > span[0]}
+        return BuildResult(len(c.rows), len(published), False, cfg.output_path, warnings, 0)
+    with _Output(cfg.output_path, trusted=output_stat is not None and output_stat == old_output) as current:
+        # every published object: compiled now, or copied from the rules.json the cache describes, or kept
+        # in the cache beside it; any other (rules.json was changed by hand, say) is compiled again
+        fragments: dict[str, bytes | memoryview] = dict(c.fresh)
+        if current.trusted:
+            for row in published:
+                if row[KEY] not in fragments and row[END] > row[START]:
+                    fragments[row[KEY]] = current.view[row[START]:row[END]]
+        fragments.update(c.cache.fragments(row[KEY] for row in published if row[KEY] not in fragments))
+        missing = [row[PATH] for row in published if row[KEY] not in fragments]
+        if missing:
+            keys = {row[PATH]: row[KEY] for row in published}
+            with _gc_paused():
+                for result in _compile_many(cfg.root, missing, cfg.publish == "all"):
+                    if result.fragment is None or result.key != keys[result.path]:
+                        raise UserError(f"{result.path} changed while the build ran; run it again")
+                    fragments[result.key] = c.fresh[result.key] = result.fragment
+        output, spans = assemble([(c.categories[row[CATS]], fragments[row[KEY]]) for row in published])
+        same = current.equals(output)
+        del fragments
     written = False
-    if output != current:
+    if not same:
         if check:
-            c.cache.save(c.snapshot(old_output, old_offsets, False), c.fresh)
-            state = "missing" if current is None else "stale"
+            c.cache.save(c.snapshot(old_output, False), c.fresh)
+            state = "missing" if output_stat is None else "stale"
             raise UserError(f"{cfg.output} is {state}: it is not what the build writes from "
                             f"{cfg.rules_dir}/; run 'python build.py' and commit it")
         write_atomic(cfg.output_path, output)
         written = True
         output_stat = _stat(cfg.output_path)
-    c.cache.save(c.snapshot(output_stat, offsets, True), None)
-    return BuildResult(len(c.files), len(published), written, cfg.output_path, warnings, parsed)
+    for row in c.rows:
+        row[START] = row[END] = 0
+    for row, (start, end) in zip(published, spans, strict=True):
+        row[START], row[END] = start, end
+    c.cache.save(c.snapshot(output_stat, True), None)
+    return BuildResult(len(c.rows), len(published), written, cfg.output_path, warnings,
+                       c.parsed + len(missing))
+
+
+class _Output:
+    """The rules.json on disk, mapped (not read) while the build copies objects out of it."""
+
+    def __init__(self, path: Path, trusted: bool) -> None:
+        self.path, self.trusted = path, trusted
+        self.map: mmap.mmap | None = None
+        self.view = memoryview(b"")
+        self.exists = True
+
+    def __enter__(self) -> _Output:
+        try:
+            with self.path.open("rb") as f:
+                if os.fstat(f.fileno()).st_size:
+                    self.map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+                    self.view = memoryview(self.map)
+        except FileNotFoundError:
+            self.exists, self.trusted = False, False
+        return self
+
+    def equals(self, data: bytes) -> bool:
+        # bytes.startswith compares the buffers with memcmp; memoryview == bytes goes item by item
+        return self.exists and len(self.view) == len(data) and data.startswith(self.view)
+
+    def __exit__(self, *exc: object) -> None:
+        self.view.release()
+        if self.map is not None:
+            try:
+                self.map.close()
+            except BufferError:
+                pass  # a slice is still referenced; the map closes when it goes
 
 
 def _stat(path: Path) -> list[int] | None:

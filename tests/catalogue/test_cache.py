@@ -1,0 +1,120 @@
+"""The build cache: unchanged objects are copied out of the rules.json the cache describes, and every way
+that copy could be wrong (a hand-edited rules.json, a failed build, a --check) still gives the bytes a
+build from scratch gives."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rulepress.build import build, load_catalogue
+from rulepress.catalogue import render
+from rulepress.errors import ProblemsError
+
+HERE = Path(__file__).parent
+
+
+def copy_folder(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".rulepress-cache", "rules.json"))
+    return dst
+
+
+def from_scratch(root: Path, tmp_path: Path) -> bytes:
+    """What a build of the same files with no cache and no rules.json writes."""
+    clean = copy_folder(root, tmp_path / f"scratch-{len(list(tmp_path.iterdir()))}")
+    build(clean)
+    return (clean / "rules.json").read_bytes()
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_a_rebuild_parses_only_the_changed_file(tmp_path: Path) -> None:
+    root = copy_folder(HERE / "golden" / "small", tmp_path / "repo")
+    assert build(root).parsed == 4
+    edit(root / "rules" / "enrich.md", "Indented code counts", "Indented code still counts")
+    result = build(root)
+    assert result.written and result.parsed == 1
+    assert (root / "rules.json").read_bytes() == from_scratch(root, tmp_path)
+
+
+def test_a_hand_edited_rules_json_is_not_copied_from(tmp_path: Path) -> None:
+    root = copy_folder(HERE / "golden" / "small", tmp_path / "repo")
+    build(root)
+    edit(root / "rules.json", "Enrich: the profile (v2)", "Enrich: the profile (v3)")  # same length
+    result = build(root)
+    assert result.written and result.parsed == 3  # every published object compiled again
+    assert (root / "rules.json").read_bytes() == from_scratch(root, tmp_path)
+    edit(root / "rules" / "enrich.md", "Indented code counts", "Indented code still counts")
+    (root / "rules.json").write_bytes(b"[]\n")
+    assert build(root).parsed == 3
+    assert (root / "rules.json").read_bytes() == from_scratch(root, tmp_path)
+
+
+def test_the_fix_after_a_failed_build_reuses_that_builds_work(tmp_path: Path) -> None:
+    root = copy_folder(HERE / "golden" / "small", tmp_path / "repo")
+    build(root)
+    before = (root / "rules.json").read_bytes()
+    edit(root / "rules" / "enrich.md", "Indented code counts", "Indented code still counts")
+    edit(root / "rules" / "add-claim.md", "trigger: post-login", "trigger: post-logn")
+    with pytest.raises(ProblemsError) as failed:
+        build(root)
+    assert [p.message for p in failed.value.problems if p.severity == "error"] == [
+        "'trigger' must be one of post-login, credentials-exchange, pre-user-registration, "
+        "post-user-registration, post-change-password, send-phone-message, password-reset-post-challenge, "
+        "custom-email-provider, custom-phone-provider, custom-token-exchange, not 'post-logn'"]
+    assert (root / "rules.json").read_bytes() == before  # a failed build writes nothing
+    edit(root / "rules" / "add-claim.md", "trigger: post-logn", "trigger: post-login")
+    result = build(root)
+    assert result.written and result.parsed == 1  # enrich.md's object was kept from the failed build
+    assert (root / "rules.json").read_bytes() == from_scratch(root, tmp_path)
+
+
+def test_checks_across_files_are_redone_when_a_summary_changes(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "rules").mkdir(parents=True)
+    action = ("---\ngallery: true\nname: {name}\n---\n# {title}\n\n{text}\n\n```js\n"
+              "exports.onExecutePostLogin = async () => {{}};\n```\n")
+    for n in range(21):  # one over the per-trigger limit: a warning across files
+        (root / "rules" / f"a{n:02d}.md").write_text(action.format(name=f"Action {n}", title=f"A {n}", text="Text."))
+    first = build(root)
+    limit = [str(w) for w in first.warnings if "post-login" in w.message]
+    assert limit == ["rules/a20.md:1: warning: at most 20 actions can be bound to post-login; the catalogue publishes "
+                     "21 (an environment must choose fewer)"]
+    (root / "rules" / "a05.md").write_text(action.format(name="Action 5", title="A 5", text="New text."))
+    again = build(root)
+    assert again.parsed == 1 and [str(w) for w in again.warnings if "post-login" in w.message] == limit
+    (root / "rules" / "a07.md").write_text(action.format(name="Action 3", title="A 7", text="Text."))
+    with pytest.raises(ProblemsError) as clash:
+        build(root)
+    assert "rules/a07.md:3: action name 'Action 3' is already used by rules/a03.md" in [
+        str(p) for p in clash.value.problems]
+    (root / "rules" / "a07.md").write_text(action.format(name="Action 7", title="A 7", text="Text."))
+    fixed = build(root)  # a07.md is as it was: rules.json needs no change
+    assert fixed.parsed == 1 and not fixed.written
+    assert (root / "rules.json").read_bytes() == from_scratch(root, tmp_path)
+
+
+def test_many_files_in_parallel_match_a_plain_build_and_share_code_verdicts(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "rules").mkdir(parents=True)
+    rule = "---\ngallery: true\ncategories: [{cat}]\n---\n# Rule {n}\n\n{pad}Rule number {n}.\n\n```js\n{code}\n```\n"
+    good = "function (user, context, callback) {\n  callback(null, user, context);\n}"
+    for n in range(450):  # over the threshold where the build parses in a pool of processes
+        (root / "rules" / f"r{n:03d}.md").write_text(rule.format(n=n, cat=f"c{n % 7}", pad="", code=good))
+    result = build(root)
+    assert result.parsed == 450 and result.published == 450
+    assert (root / "rules.json").read_bytes() == render(load_catalogue(root))
+    broken = "function (user, context, callback) {\n  callback(null user);\n}"
+    (root / "rules" / "r010.md").write_text(rule.format(n=10, cat="c0", pad="", code=broken))
+    (root / "rules" / "r400.md").write_text(rule.format(n=400, cat="c0", pad="More.\n\nLines.\n\n", code=broken))
+    with pytest.raises(ProblemsError) as failed:
+        build(root)
+    assert [str(p) for p in failed.value.problems] == [
+        "rules/r010.md:11: JavaScript syntax error: missing ) after argument list",
+        "rules/r400.md:15: JavaScript syntax error: missing ) after argument list"]
