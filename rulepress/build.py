@@ -22,11 +22,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
+import yaml
+from cmarkgfm import _cmark
 
 from rulepress import __version__, config, jscheck, validate
 from rulepress.catalogue import assemble, file_order_key, fragment
@@ -39,8 +40,9 @@ CACHE_DIR = ".rulepress-cache"
 
 def _code_fingerprint() -> bytes:
     """What the cached results depend on: our parsing and checking code, and the libraries' versions."""
-    h = hashlib.sha1(f"rulepress {__version__} cmarkgfm {metadata.version('cmarkgfm')} "
-                     f"pyyaml {metadata.version('PyYAML')} orjson {metadata.version('orjson')}".encode())
+    cmark = _cmark.ffi.string(_cmark.lib.cmark_version_string()).decode()
+    h = hashlib.sha1(f"rulepress {__version__} cmark-gfm {cmark} pyyaml {yaml.__version__} "
+                     f"orjson {orjson.__version__}".encode())
     package = Path(__file__).parent
     for name in ("build.py", "catalogue.py", "model.py", "template.py", "validate.py", "jscheck.py",
                  "yamlsubset.py", "js/syntax_check.js"):
@@ -68,8 +70,7 @@ class BuildResult:
     parsed: int = 0  # files parsed this time (the rest came from the cache)
 
 
-@dataclass(frozen=True)
-class Compiled:
+class Compiled(NamedTuple):
     """One file compiled now: its info, its rules.json object (when published) and its code (to check)."""
 
     path: str
@@ -100,9 +101,21 @@ def _key(rel: str, data: bytes, publish_all: bool) -> str:
     return h.hexdigest()
 
 
+def _read(path: str) -> bytes:
+    """The file's bytes (several times faster than Path.read_bytes for small files)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = [os.read(fd, 1 << 16)]
+        while len(chunks[-1]) == 1 << 16:
+            chunks.append(os.read(fd, 1 << 16))
+    finally:
+        os.close(fd)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 def _read_and_compile(root: str, rel: str, publish_all: bool) -> Compiled:
     try:
-        data = Path(root, rel).read_bytes()
+        data = _read(os.path.join(root, rel))
     except OSError as exc:
         return Compiled(rel, "", [None, [], [[1, f"cannot read the file: {exc.strerror or exc}", "error"]],
                                   False, None], None, None)

@@ -6,15 +6,14 @@ import json
 import shutil
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib import resources
+from typing import NamedTuple
 
 from rulepress.errors import Problem, UserError
 from rulepress.model import Kind
 
 
-@dataclass(frozen=True)
-class Code:
+class Code(NamedTuple):
     path: str
     kind: Kind
     text: str
