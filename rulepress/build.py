@@ -117,8 +117,8 @@ def _read_and_compile(root: str, rel: str, publish_all: bool) -> Compiled:
     try:
         data = _read(os.path.join(root, rel))
     except OSError as exc:
-        return Compiled(rel, "", [None, [], [[1, f"cannot read the file: {exc.strerror or exc}", "error"]],
-                                  False, None], None, None)
+        problem = [1, f"cannot read the file: {exc.strerror or exc}", "error"]
+        return Compiled(rel, f"unreadable {rel}", [None, [], [problem], False, None], None, None)
     return compile_file(rel, _key(rel, data, publish_all), data, publish_all)
 
 
@@ -315,13 +315,17 @@ def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
     todo: dict[str, list[Any]] = {}  # path -> its row, for the files to compile
     for entry in entries:
         rel = f"{cfg.rules_dir}/{entry.name}"
-        st = entry.stat()
-        seen = by_path.get(rel)
-        if seen is None or seen[SIZE] != st.st_size or seen[MTIME] != st.st_mtime_ns:
-            # the content may still be known (a touched file); with nothing cached, the worker reads it
-            seen = by_key.get(_key(rel, Path(entry.path).read_bytes(), publish_all)) if by_key else None
+        try:
+            st = entry.stat()
+            size, mtime = st.st_size, st.st_mtime_ns
+            seen = by_path.get(rel)
+            if seen is None or seen[SIZE] != size or seen[MTIME] != mtime:
+                # the content may still be known (a touched file); with nothing cached, the worker reads it
+                seen = by_key.get(_key(rel, _read(entry.path), publish_all)) if by_key else None
+        except OSError:  # gone or unreadable since the scan: compiling it says what is wrong
+            size, mtime, seen = 0, 0, None
         row = list(seen) if seen is not None else [rel, 0, 0, "", False, -1, 0, 0, "", ""]
-        row[SIZE], row[MTIME] = st.st_size, st.st_mtime_ns
+        row[SIZE], row[MTIME] = size, mtime
         if seen is None:
             todo[rel] = row
         rows.append(row)
