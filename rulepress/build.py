@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import mmap
 import os
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -94,6 +96,15 @@ def compile_file(path: str, key: str, data: bytes, publish_all: bool) -> Compile
                     jscheck.Code(path, template.kind, template.code, template.code_line))
 
 
+def _dumps(value: Any) -> bytes:
+    """JSON bytes: orjson's, or the standard library's for what orjson refuses (integers beyond 64 bits,
+    which an 'order' may be). Either way the same value always gives the same bytes."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value).encode()
+
+
 def _key(rel: str, data: bytes, publish_all: bool) -> str:
     h = hashlib.sha1(_CACHE_SALT)
     h.update(f"\0{rel}\0{publish_all}\0".encode())
@@ -113,12 +124,15 @@ def _read(path: str) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+_UNREADABLE = "unreadable "  # the key of a file that could not be read (content keys are hex digests)
+
+
 def _read_and_compile(root: str, rel: str, publish_all: bool) -> Compiled:
     try:
         data = _read(os.path.join(root, rel))
     except OSError as exc:
         problem = [1, f"cannot read the file: {exc.strerror or exc}", "error"]
-        return Compiled(rel, f"unreadable {rel}", [None, [], [problem], False, None], None, None)
+        return Compiled(rel, _UNREADABLE + rel, [None, [], [problem], False, None], None, None)
     return compile_file(rel, _key(rel, data, publish_all), data, publish_all)
 
 
@@ -212,7 +226,7 @@ class Cache:
             return
         try:
             with self.db:
-                self.db.execute("UPDATE snapshot SET data = ? WHERE id = 1", (orjson.dumps(snapshot),))
+                self.db.execute("UPDATE snapshot SET data = ? WHERE id = 1", (_dumps(snapshot),))
                 if fragments is None:
                     self.db.execute("DELETE FROM fragments")
                 else:
@@ -238,8 +252,10 @@ def _scan(cfg: config.RepoConfig) -> tuple[list[os.DirEntry[str]], list[Problem]
 
 
 # One row per markdown file, in file order, as the snapshot keeps them (flattened):
-FIELDS = ("path", "size", "mtime", "key", "published", "categories", "start", "end", "code_key", "summary")
-PATH, SIZE, MTIME, KEY, PUBLISHED, CATS, START, END, CODE, SUM = range(len(FIELDS))
+FIELDS = ("path", "size", "stamp", "key", "published", "categories", "start", "end", "code_key", "summary")
+PATH, SIZE, STAMP, KEY, PUBLISHED, CATS, START, END, CODE, SUM = range(len(FIELDS))
+# stamp: [mtime, ctime, inode], as git's index keeps them: an edit that restores the mtime still changes
+# the ctime, so an unchanged stamp means an unchanged file.
 # `categories` indexes a table of category lists; start/end: where the object sits in the rules.json the
 # snapshot describes (0, 0: not there); code_key: what the JavaScript verdict depends on ("" for none);
 # summary: the file's validate.Summary as JSON ("" when the file is broken), what the checks across files
@@ -262,6 +278,8 @@ class Catalogue:
     cross: list[Any]  # [digest of every summary, the problems the checks across files found]
     cache: Cache
     old: dict[str, Any]  # the snapshot the build started from
+    publish_all: bool  # content keys depend on it: rows made with the other setting are not reused
+    node: str  # which Node gave the JavaScript verdicts: another one (an upgrade) checks again
 
     def snapshot(self, output: list[int] | None, current: bool) -> dict[str, Any]:
         """The cache's record of this build. `output`: the stat of the rules.json the rows' start/end
@@ -278,7 +296,8 @@ class Catalogue:
             flat[-len(FIELDS) + CATS] = index
         live = {row[CODE] for row in self.rows}
         return {"rows": flat, "categories": table, "problems": self.file_problems, "cross": self.cross,
-                "js": {k: v for k, v in self.js.items() if k in live}, "output": output, "current": current}
+                "js": {k: v for k, v in self.js.items() if k in live}, "output": output, "current": current,
+                "publish_all": self.publish_all, "node": self.node}
 
 
 def _apply_verdict(result: Compiled, verdict: list[list[Any]], fresh: dict[str, bytes]) -> None:
@@ -289,6 +308,18 @@ def _apply_verdict(result: Compiled, verdict: list[list[Any]], fresh: dict[str, 
     if any(sev == "error" for _, _, sev in verdict):
         result.info[SUMMARY], result.info[PUBLISHED] = None, False
         fresh.pop(result.key, None)
+
+
+def _node_identity() -> str:
+    """Which Node would check the code: its path, size and mtime (cheaper than running `node --version`)."""
+    node = shutil.which("node")
+    if node is None:
+        return ""
+    try:
+        st = os.stat(node)
+    except OSError:
+        return node
+    return f"{node} {st.st_size} {st.st_mtime_ns}"
 
 
 def _old_rows(old: dict[str, Any]) -> list[list[Any]]:
@@ -305,7 +336,8 @@ def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
     publish_all = cfg.publish == "all"
     cache = Cache(cfg.root)
     old = cache.snapshot()
-    old_rows = _old_rows(old)
+    node = _node_identity()
+    old_rows = _old_rows(old) if old.get("publish_all") == publish_all else []  # keys depend on it
     by_path = {row[PATH]: row for row in old_rows}
     by_key = {row[KEY]: row for row in old_rows}
     categories: list[list[str]] = list(old.get("categories", []))
@@ -317,19 +349,19 @@ def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
         rel = f"{cfg.rules_dir}/{entry.name}"
         try:
             st = entry.stat()
-            size, mtime = st.st_size, st.st_mtime_ns
+            size, stamp = st.st_size, [st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
             seen = by_path.get(rel)
-            if seen is None or seen[SIZE] != size or seen[MTIME] != mtime:
+            if seen is None or seen[SIZE] != size or seen[STAMP] != stamp:
                 # the content may still be known (a touched file); with nothing cached, the worker reads it
                 seen = by_key.get(_key(rel, _read(entry.path), publish_all)) if by_key else None
         except OSError:  # gone or unreadable since the scan: compiling it says what is wrong
-            size, mtime, seen = 0, 0, None
-        row = list(seen) if seen is not None else [rel, 0, 0, "", False, -1, 0, 0, "", ""]
-        row[SIZE], row[MTIME] = size, mtime
+            size, stamp, seen = -1, [], None
+        row = list(seen) if seen is not None else [rel, 0, [], "", False, -1, 0, 0, "", ""]
+        row[SIZE], row[STAMP] = size, stamp
         if seen is None:
             todo[rel] = row
         rows.append(row)
-    old_js: dict[str, list[list[Any]]] = old.get("js", {})
+    old_js: dict[str, list[list[Any]]] = old.get("js", {}) if old.get("node") == node else {}
     fresh: dict[str, bytes] = {}
     compiled: list[Compiled] = []
     waiting: dict[str, list[Compiled]] = {}  # code key -> files waiting for Node's verdict on it
@@ -362,9 +394,11 @@ def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
                 index = category_index[tuple(cats)] = len(categories)
                 categories.append(cats)
             row = todo[result.path]
+            if result.key.startswith(_UNREADABLE):
+                row[SIZE], row[STAMP] = -1, []  # read it again next time, whatever its stat says
             row[KEY], row[PUBLISHED], row[CATS], row[START], row[END] = result.key, published, index, 0, 0
             row[CODE] = code_key or ""
-            row[SUM] = orjson.dumps(summary).decode() if summary is not None else ""
+            row[SUM] = _dumps(summary).decode() if summary is not None else ""
             if found:
                 file_problems[result.key] = found
         live = {row[KEY] for row in rows}
@@ -374,13 +408,15 @@ def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
         digest = hashlib.sha1("\n".join(row[SUM] for row in rows).encode()).hexdigest()
         cross = old.get("cross")
         if not (isinstance(cross, list) and len(cross) == 2 and cross[0] == digest):
-            summaries = [validate.Summary(*orjson.loads(row[SUM])) for row in rows if row[SUM]]
+            fresh_summaries = {r.key: r.info[SUMMARY] for r in compiled}
+            summaries = [validate.Summary(*(fresh_summaries.get(row[KEY]) or json.loads(row[SUM])))
+                         for row in rows if row[SUM]]
             cross = [digest, [[p.path, p.line, p.message, p.severity] for p in validate.check_catalogue(summaries)]]
         problems.extend(Problem(*p) for p in cross[1])
     unchanged = not todo and len(rows) == len(old_rows) and all(
-        a[PATH] == b[PATH] and a[SIZE] == b[SIZE] and a[MTIME] == b[MTIME] for a, b in zip(rows, old_rows, strict=True))
+        a[PATH] == b[PATH] and a[SIZE] == b[SIZE] and a[STAMP] == b[STAMP] for a, b in zip(rows, old_rows, strict=True))
     return Catalogue(rows, categories, problems, file_problems, fresh, len(todo), unchanged,
-                     {**old_js, **verdicts}, cross, cache, old)
+                     {**old_js, **verdicts}, cross, cache, old, publish_all, node)
 
 
 def _raise_if_broken(problems: list[Problem], strict: bool) -> list[Problem]:
@@ -422,6 +458,7 @@ def build(root: Path, *, check: bool = False, strict: bool = False) -> BuildResu
             with _gc_paused():
                 for result in _compile_many(cfg.root, missing, cfg.publish == "all"):
                     if result.fragment is None or result.key != keys[result.path]:
+                        c.cache.save({}, None)  # the cache no longer matches the files: start afresh
                         raise UserError(f"{result.path} changed while the build ran; run it again")
                     fragments[result.key] = c.fresh[result.key] = result.fragment
         output, spans = assemble([(c.categories[row[CATS]], fragments[row[KEY]]) for row in published])
@@ -483,7 +520,7 @@ def _stat(path: Path) -> list[int] | None:
         st = path.stat()
     except FileNotFoundError:
         return None
-    return [st.st_size, st.st_mtime_ns]
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -196,15 +196,18 @@ def parse_body(source: Source, *, with_tests: bool = True) -> Body:
     tests: list[Block] = []
     kept: list[str] = []  # the description: the HTML between headings and code blocks
     last = 0
-    while (m := _OPEN_RE.search(rendered, last)) is not None:
+    search = 0
+    while (m := _OPEN_RE.search(rendered, search)) is not None:
         tag = m.group(1)
         close = rendered.find(f"</{tag}>", m.end())
-        if close < 0:  # not cmark's shape; cannot happen for cmark output
-            break
+        search = m.end()
+        if close < 0:  # raw HTML that only looks like cmark's tag: not a block, search on
+            continue
         kept.append(rendered[last:m.start()])
         last = close + len(tag) + 3
         if rendered.startswith("\n", last):
             last += 1
+        search = last
         start, end = int(m.group(2)) + offset, int(m.group(3)) + offset
         if tag != "pre":
             if title is None:

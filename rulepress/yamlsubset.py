@@ -43,6 +43,10 @@ _DOUBLE_RE = re.compile(r"\"([^\"\\]*)\"\Z")
 _AWKWARD_RE = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
 
 
+# YAML caps a simple key at 1024 characters; lines near that length (key or not) are left to PyYAML
+_LONG_LINE_RE = re.compile(r"[^\n]{1000}")
+
+
 class _Unsupported(Exception):
     """Beyond the subset: let PyYAML read it."""
 
@@ -162,7 +166,7 @@ def _block(block: list[str]) -> Any:
 
 def load(text: str) -> dict[str, Any] | None:
     """The mapping this front matter text holds ({} for none), or None when it is beyond the subset."""
-    if _AWKWARD_RE.search(text):
+    if _AWKWARD_RE.search(text) or _LONG_LINE_RE.search(text):
         return None
     try:
         return _parse(text.split("\n"))

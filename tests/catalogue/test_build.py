@@ -243,3 +243,14 @@ def test_cached_javascript_verdicts_follow_the_code_when_lines_move(tmp_path: Pa
         "rules/broken.md:11: JavaScript syntax error: Unexpected token '{'"]
     md.write_text("---\ngallery: true\n---\n# Fixed\n\nTwo more\n\nlines.\n\n```js\nfunction (user, c, cb) {}\n```\n")
     assert build(tmp_path).published == 1
+
+
+def test_raw_html_that_looks_like_a_rendered_heading_is_not_one(tmp_path: Path) -> None:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "odd.md").write_text(
+        '---\ngallery: true\n---\n<h1 data-sourcepos="1:1-1:1">\n\n## Real title\n\n'
+        "```js\nfunction (user, context, callback) { callback(null, user, context); }\n```\n")
+    assert build(tmp_path).published == 1
+    [template] = read_rules_json(tmp_path / "rules.json")
+    assert template["title"] == "Real title"
+    assert template["description"] == "<h1>\n"  # source positions are taken out of every tag, raw ones too

@@ -4,7 +4,10 @@ build from scratch gives."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ from rulepress.catalogue import render
 from rulepress.errors import ProblemsError
 
 HERE = Path(__file__).parent
+REPO = HERE.parent.parent
 
 
 def copy_folder(src: Path, dst: Path) -> Path:
@@ -118,3 +122,85 @@ def test_many_files_in_parallel_match_a_plain_build_and_share_code_verdicts(tmp_
     assert [str(p) for p in failed.value.problems] == [
         "rules/r010.md:11: JavaScript syntax error: missing ) after argument list",
         "rules/r400.md:15: JavaScript syntax error: missing ) after argument list"]
+
+
+def test_an_order_beyond_64_bits_builds_and_rebuilds(tmp_path: Path) -> None:
+    root = copy_folder(HERE / "golden" / "small", tmp_path / "repo")
+    edit(root / "rules" / "Zeta-first.md", "order: 2", "order: 18446744073709551616")
+    assert build(root).written
+    edit(root / "rules" / "enrich.md", "Indented code counts", "Indented code still counts")
+    assert build(root).parsed == 1
+    assert (root / "rules.json").read_bytes() == from_scratch(root, tmp_path)
+    assert '"order": 18446744073709551616' in (root / "rules.json").read_text()
+
+
+def test_switching_what_is_published_rebuilds_everything(tmp_path: Path) -> None:
+    root = copy_folder(HERE / "golden" / "small", tmp_path / "repo")
+    assert build(root).published == 3
+    (root / "setup.cfg").write_text("[rulepress]\npublish = all\n")
+    assert build(root).published == 4
+    assert (root / "rules.json").read_bytes() == from_scratch(root, tmp_path)
+    (root / "setup.cfg").write_text("[rulepress]\npublish = gallery\n")
+    (root / "rules.json").unlink()
+    assert build(root).published == 3
+    assert (root / "rules.json").read_bytes() == from_scratch(root, tmp_path)
+
+
+def test_an_edit_that_restores_the_mtime_is_still_seen(tmp_path: Path) -> None:
+    """Size and mtime can be kept by an edit (touch -r, cp -p); the ctime cannot, as git's index knows."""
+    root = copy_folder(HERE / "golden" / "small", tmp_path / "repo")
+    build(root)
+    out = root / "rules.json"
+    st = out.stat()
+    edit(out, "Enrich: the profile (v2)", "Enrich: the profile (v3)")
+    os.utime(out, ns=(st.st_atime_ns, st.st_mtime_ns))
+    md = root / "rules" / "enrich.md"
+    st = md.stat()
+    edit(md, "Indented code counts", "Indented code COUNTS")
+    os.utime(md, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert build(root).written
+    assert out.read_bytes() == from_scratch(root, tmp_path)
+    assert "Indented code COUNTS" in out.read_text()
+
+
+def test_a_file_that_could_not_be_read_is_read_again(tmp_path: Path) -> None:
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        pytest.skip("root reads any file, and setpriv is not here to take that away")
+    root = copy_folder(HERE / "golden" / "small", tmp_path / "repo")
+    md = root / "rules" / "enrich.md"
+    # as root, drop the capabilities that let root read a file whatever its mode
+    prefix = (["setpriv", "--bounding-set=-dac_override,-dac_read_search",
+               "--inh-caps=-dac_override,-dac_read_search"] if os.geteuid() == 0 else [])
+
+    def build_py() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*prefix, sys.executable, str(REPO / "build.py"), "--root", str(root)],
+                              capture_output=True, text=True, check=False)
+
+    md.chmod(0)
+    refused = build_py()
+    assert refused.returncode == 1, refused.stderr
+    assert "rules/enrich.md:1: cannot read the file: Permission denied" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    md.chmod(0o644)
+    fixed = build_py()
+    assert fixed.returncode == 0, fixed.stderr
+    assert (root / "rules.json").read_bytes() == from_scratch(root, tmp_path)
+
+
+def test_another_node_checks_the_code_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = copy_folder(HERE / "golden" / "small", tmp_path / "repo")
+    build(root)
+    real = shutil.which("node")
+    assert real is not None
+    wrapper = tmp_path / "bin" / "node"
+    wrapper.parent.mkdir()
+    log = tmp_path / "node.log"
+    wrapper.write_text(f'#!/bin/sh\necho run >> "{log}"\nexec "{real}" "$@"\n')
+    wrapper.chmod(0o755)
+    edit(root / "rules" / "enrich.md", "Indented code counts", "Indented code still counts")
+    build(root)  # same Node, same code: the cached verdict serves
+    monkeypatch.setenv("PATH", f"{wrapper.parent}{os.pathsep}{os.environ['PATH']}")
+    edit(root / "rules" / "enrich.md", "still counts", "counts again")
+    assert not log.exists()
+    build(root)  # another Node (an upgrade, say): the code is checked again
+    assert log.read_text() == "run\n"

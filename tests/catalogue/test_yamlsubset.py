@@ -133,6 +133,8 @@ def test_fast_reader_takes_every_starter_template() -> None:
 
 @pytest.mark.parametrize("text", ["a: b: c", "a: [b", "a: 'b", "a:\n  - b\n  c: d", "a:\n b: 1\n  c: 2",
                                   "a: b\n  continued", "a: 1.5", "a: 2024-01-01", "a: &x b", "yes: 1",
-                                  "a: b # c", "a: 'x'y'", "a:\tb", "a: x\u2028y"])
+                                  "a: b # c", "a: 'x'y'", "a:\tb", "a: x\u2028y", "k" * 1025 + ": v",
+                                  "'" + "k" * 1021 + "': v", "name" + " " * 1021 + ": v",
+                                  "a:\n  " + "k" * 1030 + ": v"])
 def test_beyond_the_subset_goes_to_pyyaml(text: str) -> None:
     assert yamlsubset.load(text) is None
