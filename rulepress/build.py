@@ -2,7 +2,8 @@
 
 What each file compiled to (a summary for the checks across files, its categories and problems) is kept
 in .rulepress-cache/ under a key made of the file's content, its path and the tool's version, so a
-rebuild only parses what changed; file stats (size, mtime) let an unchanged file skip even being read.
+rebuild only parses what changed; file stats (size, mtime, ctime, inode) let an unchanged file skip even
+being read.
 A file's rules.json object is not stored twice: the cache records where it sits in the rules.json the
 build last wrote, and a rebuild copies it from there (when that file is still as written). Objects that
 never reached rules.json (a failed build, a --check) are kept in the cache beside it.
@@ -500,6 +501,8 @@ class _Output:
                     self.view = memoryview(self.map)
         except FileNotFoundError:
             self.exists, self.trusted = False, False
+        except OSError as exc:
+            raise UserError(f"cannot read {self.path}: {exc.strerror or exc}") from None
         return self
 
     def equals(self, data: bytes) -> bool:
