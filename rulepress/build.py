@@ -81,6 +81,7 @@ class Compiled(NamedTuple):
     info: Info
     fragment: bytes | None
     code: jscheck.Code | None
+    digest: str = ""  # the object's hash: a copy of it found in rules.json is checked against it
 
 
 def compile_file(path: str, key: str, data: bytes, publish_all: bool) -> Compiled:
@@ -93,8 +94,13 @@ def compile_file(path: str, key: str, data: bytes, publish_all: bool) -> Compile
     code_key = hashlib.sha1(f"{template.kind}\0{template.code}".encode()).hexdigest()
     info = [None if broken else list(validate.summarize(template)), list(template.categories), found, published,
             code_key]
-    return Compiled(path, key, info, fragment(template) if published else None,
-                    jscheck.Code(path, template.kind, template.code, template.code_line))
+    obj = fragment(template) if published else None
+    return Compiled(path, key, info, obj, jscheck.Code(path, template.kind, template.code, template.code_line),
+                    _digest(obj) if obj is not None else "")
+
+
+def _digest(data: bytes | memoryview) -> str:
+    return hashlib.sha1(data).hexdigest()
 
 
 def _dumps(value: Any) -> bytes:
@@ -253,14 +259,16 @@ def _scan(cfg: config.RepoConfig) -> tuple[list[os.DirEntry[str]], list[Problem]
 
 
 # One row per markdown file, in file order, as the snapshot keeps them (flattened):
-FIELDS = ("path", "size", "stamp", "key", "published", "categories", "start", "end", "code_key", "summary")
-PATH, SIZE, STAMP, KEY, PUBLISHED, CATS, START, END, CODE, SUM = range(len(FIELDS))
+FIELDS = ("path", "size", "stamp", "key", "published", "categories", "start", "end", "digest", "code_key",
+          "summary")
+PATH, SIZE, STAMP, KEY, PUBLISHED, CATS, START, END, DIGEST, CODE, SUM = range(len(FIELDS))
 # stamp: [mtime, ctime, inode], as git's index keeps them: an edit that restores the mtime still changes
 # the ctime, so an unchanged stamp means an unchanged file.
 # `categories` indexes a table of category lists; start/end: where the object sits in the rules.json the
-# snapshot describes (0, 0: not there); code_key: what the JavaScript verdict depends on ("" for none);
-# summary: the file's validate.Summary as JSON ("" when the file is broken), what the checks across files
-# depend on.
+# snapshot describes (0, 0: not there); digest: the object's SHA-1, so that a rules.json whose stamp
+# changed (a checkout, a copy, a restored CI cache) can still serve the objects that are intact;
+# code_key: what the JavaScript verdict depends on ("" for none); summary: the file's validate.Summary as
+# JSON ("" when the file is broken), what the checks across files depend on.
 
 
 @dataclass
@@ -357,7 +365,7 @@ def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
                 seen = by_key.get(_key(rel, _read(entry.path), publish_all)) if by_key else None
         except OSError:  # gone or unreadable since the scan: compiling it says what is wrong
             size, stamp, seen = -1, [], None
-        row = list(seen) if seen is not None else [rel, 0, [], "", False, -1, 0, 0, "", ""]
+        row = list(seen) if seen is not None else [rel, 0, [], "", False, -1, 0, 0, "", "", ""]
         row[SIZE], row[STAMP] = size, stamp
         if seen is None:
             todo[rel] = row
@@ -398,6 +406,7 @@ def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
             if result.key.startswith(_UNREADABLE):
                 row[SIZE], row[STAMP] = -1, []  # read it again next time, whatever its stat says
             row[KEY], row[PUBLISHED], row[CATS], row[START], row[END] = result.key, published, index, 0, 0
+            row[DIGEST] = result.digest if published else ""
             row[CODE] = code_key or ""
             row[SUM] = _dumps(summary).decode() if summary is not None else ""
             if found:
@@ -448,20 +457,26 @@ def build(root: Path, *, check: bool = False, strict: bool = False) -> BuildResu
         # every published object: compiled now, or copied from the rules.json the cache describes, or kept
         # in the cache beside it; any other (rules.json was changed by hand, say) is compiled again
         fragments: dict[str, bytes | memoryview] = dict(c.fresh)
-        if current.trusted:
-            for row in published:
-                if row[KEY] not in fragments and row[END] > row[START]:
-                    fragments[row[KEY]] = current.view[row[START]:row[END]]
+        size = len(current.view)
+        for row in published:
+            if row[KEY] not in fragments and 0 <= row[START] < row[END] <= size:
+                piece = current.view[row[START]:row[END]]
+                # where the file is as the cache recorded it, its objects are as written; otherwise each
+                # one is checked against its hash, and a changed one is compiled again
+                if current.trusted or _digest(piece) == row[DIGEST]:
+                    fragments[row[KEY]] = piece
         fragments.update(c.cache.fragments(row[KEY] for row in published if row[KEY] not in fragments))
         missing = [row[PATH] for row in published if row[KEY] not in fragments]
         if missing:
             keys = {row[PATH]: row[KEY] for row in published}
+            by_key = {row[KEY]: row for row in published}
             with _gc_paused():
                 for result in _compile_many(cfg.root, missing, cfg.publish == "all"):
                     if result.fragment is None or result.key != keys[result.path]:
                         c.cache.save({}, None)  # the cache no longer matches the files: start afresh
                         raise UserError(f"{result.path} changed while the build ran; run it again")
                     fragments[result.key] = c.fresh[result.key] = result.fragment
+                    by_key[result.key][DIGEST] = result.digest
         output, spans = assemble([(c.categories[row[CATS]], fragments[row[KEY]]) for row in published])
         same = current.equals(output)
         del fragments

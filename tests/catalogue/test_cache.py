@@ -52,12 +52,24 @@ def test_a_hand_edited_rules_json_is_not_copied_from(tmp_path: Path) -> None:
     build(root)
     edit(root / "rules.json", "Enrich: the profile (v2)", "Enrich: the profile (v3)")  # same length
     result = build(root)
-    assert result.written and result.parsed == 3  # every published object compiled again
+    assert result.written and result.parsed == 1  # the edited object fails its hash: compiled again
     assert (root / "rules.json").read_bytes() == from_scratch(root, tmp_path)
     edit(root / "rules" / "enrich.md", "Indented code counts", "Indented code still counts")
     (root / "rules.json").write_bytes(b"[]\n")
     assert build(root).parsed == 3
     assert (root / "rules.json").read_bytes() == from_scratch(root, tmp_path)
+
+
+def test_a_copied_repository_reuses_its_cache(tmp_path: Path) -> None:
+    """A copy (or a checkout, or a CI cache restored into a fresh clone) changes every stamp, not the
+    content: files are hashed, not parsed, and rules.json's objects are checked against their hashes."""
+    root = copy_folder(HERE / "golden" / "small", tmp_path / "repo")
+    build(root)
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy)  # new inodes and ctimes
+    result = build(copy)
+    assert result.parsed == 0 and not result.written
+    assert (copy / "rules.json").read_bytes() == from_scratch(root, tmp_path)
 
 
 def test_the_fix_after_a_failed_build_reuses_that_builds_work(tmp_path: Path) -> None:
