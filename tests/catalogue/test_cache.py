@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rulepress.build import build, load_catalogue
+from rulepress.build import FIELDS, Cache, build, load_catalogue
 from rulepress.catalogue import render
 from rulepress.errors import ProblemsError
 
@@ -216,3 +216,17 @@ def test_another_node_checks_the_code_again(tmp_path: Path, monkeypatch: pytest.
     assert not log.exists()
     build(root)  # another Node (an upgrade, say): the code is checked again
     assert log.read_text() == "run\n"
+
+
+def test_a_touched_file_is_hashed_once_and_its_new_stamp_kept(tmp_path: Path) -> None:
+    root = copy_folder(HERE / "golden" / "small", tmp_path / "repo")
+    build(root)
+    md = root / "rules" / "enrich.md"
+    os.utime(md, ns=(md.stat().st_atime_ns, md.stat().st_mtime_ns + 10**9))
+    result = build(root)
+    assert result.parsed == 0 and not result.written  # same content: nothing parsed, nothing written
+    st = md.stat()
+    rows = Cache(root).snapshot()["rows"]
+    width = len(FIELDS)
+    recorded = {rows[i]: rows[i + 2] for i in range(0, len(rows), width)}  # path -> stamp
+    assert recorded["rules/enrich.md"] == [st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
