@@ -290,8 +290,8 @@ class Catalogue:
     cross: list[Any]  # [digest of every summary, the problems the checks across files found]
     cache: Cache
     old: dict[str, Any]  # the snapshot the build started from
-    publish_all: bool  # content keys depend on it: rows made with the other setting are not reused
-    node: str  # which Node gave the JavaScript verdicts: another one (an upgrade) checks again
+    publish_all: bool  # what rows were made with: with another setting they are not reused
+    node: str  # which Node gave the JavaScript verdicts in the rows: another one (an upgrade) starts afresh
 
     def snapshot(self, output: list[int] | None, current: bool) -> dict[str, Any]:
         """The cache's record of this build. `output`: the stat of the rules.json the rows' start/end
@@ -349,7 +349,10 @@ def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
     cache = Cache(cfg.root)
     old = cache.snapshot()
     node = _node_identity()
-    old_rows = _old_rows(old) if old.get("publish_all") == publish_all else []  # keys depend on it
+    # rows hold what the publish setting and Node's verdicts made of each file: another setting, or another
+    # Node (an upgrade), and every file is compiled again
+    same_basis = old.get("publish_all") == publish_all and old.get("node") == node
+    old_rows = _old_rows(old) if same_basis else []
     by_path = {row[PATH]: row for row in old_rows}
     by_key = {row[KEY]: row for row in old_rows}
     categories: list[list[str]] = list(old.get("categories", []))
@@ -376,7 +379,7 @@ def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
         if seen is None:
             todo[rel] = row
         rows.append(row)
-    old_js: dict[str, list[list[Any]]] = old.get("js", {}) if old.get("node") == node else {}
+    old_js: dict[str, list[list[Any]]] = old.get("js", {}) if same_basis else {}
     fresh: dict[str, bytes] = {}
     compiled: list[Compiled] = []
     waiting: dict[str, list[Compiled]] = {}  # code key -> files waiting for Node's verdict on it

@@ -214,8 +214,8 @@ def test_another_node_checks_the_code_again(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("PATH", f"{wrapper.parent}{os.pathsep}{os.environ['PATH']}")
     edit(root / "rules" / "enrich.md", "still counts", "counts again")
     assert not log.exists()
-    build(root)  # another Node (an upgrade, say): the code is checked again
-    assert log.read_text() == "run\n"
+    result = build(root)  # another Node (an upgrade, say): every file is compiled and checked again
+    assert log.read_text() == "run\n" and result.parsed == 4
 
 
 def test_a_touched_file_is_hashed_once_and_its_new_stamp_kept(tmp_path: Path) -> None:
