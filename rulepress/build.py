@@ -250,6 +250,13 @@ def _scan(cfg: config.RepoConfig) -> tuple[list[os.DirEntry[str]], list[Problem]
         rel = f"{cfg.rules_dir}/{entry.name}"
         if entry.name.startswith("."):
             continue
+        try:
+            entry.name.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that are not UTF-8, kept as surrogates by the file system codec
+            shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            problems.append(Problem(shown, 1, "the file name is not valid UTF-8; rename it (its id would be "
+                                              "the name)"))
+            continue
         if entry.name.endswith(".md") and entry.is_file():
             markdown.append(entry)
         else:
@@ -323,10 +330,13 @@ def _apply_verdict(result: Compiled, verdict: list[list[Any]], fresh: dict[str, 
 
 
 def _node_identity() -> str:
-    """Which Node would check the code: its path, size and mtime (cheaper than running `node --version`)."""
-    node = shutil.which("node")
-    if node is None:
+    """Which Node would check the code: its real path (past symlinks, so a Homebrew or nvm upgrade shows),
+    size and mtime; cheaper than running `node --version`. A version manager's shim script hides an upgrade
+    behind it: delete .rulepress-cache/ after one."""
+    found = shutil.which("node")
+    if found is None:
         return ""
+    node = os.path.realpath(found)
     try:
         st = os.stat(node)
     except OSError:
@@ -349,10 +359,11 @@ def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
     cache = Cache(cfg.root)
     old = cache.snapshot()
     node = _node_identity()
-    # rows hold what the publish setting and Node's verdicts made of each file: another setting, or another
-    # Node (an upgrade), and every file is compiled again
-    same_basis = old.get("publish_all") == publish_all and old.get("node") == node
-    old_rows = _old_rows(old) if same_basis else []
+    if old.get("publish_all") != publish_all or old.get("node") != node:
+        # the snapshot holds what the publish setting and Node's verdicts made of each file: with another
+        # setting, or another Node (an upgrade), nothing in it holds, and every file is compiled again
+        old = {}
+    old_rows = _old_rows(old)
     by_path = {row[PATH]: row for row in old_rows}
     by_key = {row[KEY]: row for row in old_rows}
     categories: list[list[str]] = list(old.get("categories", []))
@@ -379,7 +390,7 @@ def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
         if seen is None:
             todo[rel] = row
         rows.append(row)
-    old_js: dict[str, list[list[Any]]] = old.get("js", {}) if same_basis else {}
+    old_js: dict[str, list[list[Any]]] = old.get("js", {})
     fresh: dict[str, bytes] = {}
     compiled: list[Compiled] = []
     waiting: dict[str, list[Compiled]] = {}  # code key -> files waiting for Node's verdict on it
@@ -420,6 +431,8 @@ def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
             row[SUM] = _dumps(summary).decode() if summary is not None else ""
             if found:
                 file_problems[result.key] = found
+            else:
+                file_problems.pop(result.key, None)
         live = {row[KEY] for row in rows}
         file_problems = {k: v for k, v in file_problems.items() if k in live}
         if file_problems:

@@ -14,7 +14,7 @@ import pytest
 
 from rulepress.build import FIELDS, Cache, build, load_catalogue
 from rulepress.catalogue import render
-from rulepress.errors import ProblemsError
+from rulepress.errors import ProblemsError, UserError
 
 HERE = Path(__file__).parent
 REPO = HERE.parent.parent
@@ -230,3 +230,45 @@ def test_a_touched_file_is_hashed_once_and_its_new_stamp_kept(tmp_path: Path) ->
     width = len(FIELDS)
     recorded = {rows[i]: rows[i + 2] for i in range(0, len(rows), width)}  # path -> stamp
     assert recorded["rules/enrich.md"] == [st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+def test_problems_from_another_node_do_not_outlive_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = copy_folder(HERE / "golden" / "small", tmp_path / "repo")
+    fake = tmp_path / "bin" / "node"  # a Node that finds an error in the first code it is given
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\ncat > /dev/null\n'
+                    'echo \'[{"i": 0, "line": 1, "message": "fake error", "severity": "error"}]\'\n')
+    fake.chmod(0o755)
+    real_path = os.environ["PATH"]
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{real_path}")
+    with pytest.raises(ProblemsError) as failed:
+        build(root)
+    assert [p.message for p in failed.value.problems] == ["fake error"]
+    monkeypatch.setenv("PATH", real_path)
+    assert build(root).written  # the real Node: no error, whatever the other one said
+    assert (root / "rules.json").read_bytes() == from_scratch(root, tmp_path)
+
+
+def test_removing_every_file_while_the_setting_changes_empties_rules_json(tmp_path: Path) -> None:
+    root = copy_folder(HERE / "golden" / "small", tmp_path / "repo")
+    build(root)
+    for md in (root / "rules").glob("*.md"):
+        md.unlink()
+    (root / "setup.cfg").write_text("[rulepress]\npublish = all\n")
+    with pytest.raises(UserError, match="^rules.json is stale"):
+        build(root, check=True)
+    assert build(root).written
+    assert (root / "rules.json").read_bytes() == b"[]\n"
+
+
+def test_a_file_name_that_is_not_utf8_is_reported(tmp_path: Path) -> None:
+    root = copy_folder(HERE / "golden" / "small", tmp_path / "repo")
+    try:
+        fd = os.open(os.fsencode(root / "rules") + b"/bad\xff.md", os.O_WRONLY | os.O_CREAT, 0o644)
+    except OSError:
+        pytest.skip("this file system refuses such names")
+    os.close(fd)
+    with pytest.raises(ProblemsError) as failed:
+        build(root)
+    assert [str(p) for p in failed.value.problems] == [
+        "rules/bad\\xff.md:1: the file name is not valid UTF-8; rename it (its id would be the name)"]
