@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import html
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -175,10 +176,12 @@ def _freeing_functions() -> tuple[Callable[[int], None], Callable[[int], None]] 
     """cmark's cmark_node_free and the C library's free. cmarkgfm's bindings expose neither, so a tree and
     its HTML would stay allocated for the life of the process (about 30 KB per template: 300 MB for 10,000);
     both are public symbols of the same shared library. None (keep the memory) if they cannot be found."""
+    if os.name != "posix":  # elsewhere the library's C runtime may not be the process's
+        return None
     try:
         node_free = ctypes.CDLL(_cmark.__file__).cmark_node_free
         free = ctypes.CDLL(None).free
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):
         return None
     node_free.argtypes = free.argtypes = [ctypes.c_void_p]
     node_free.restype = free.restype = None
