@@ -13,8 +13,10 @@ text (a verdict is cached by code, so a change to a description never needs Node
 
 from __future__ import annotations
 
+import bisect
 import gc
 import hashlib
+import itertools
 import json
 import mmap
 import os
@@ -297,6 +299,7 @@ class Catalogue:
     cross: list[Any]  # [digest of every summary, the problems the checks across files found]
     cache: Cache
     old: dict[str, Any]  # the snapshot the build started from
+    old_rows: list[list[Any]]  # its rows (an unchanged file's row is the same list as in `rows`)
     publish_all: bool  # what rows were made with: with another setting they are not reused
     node: str  # which Node gave the JavaScript verdicts in the rows: another one (an upgrade) starts afresh
 
@@ -450,7 +453,7 @@ def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
         problems.extend(Problem(*p) for p in cross[1])
     unchanged = not restamped and not todo and len(rows) == len(old_rows)  # so the same paths, in order
     return Catalogue(rows, categories, problems, file_problems, fresh, len(todo), unchanged,
-                     {**old_js, **verdicts}, cross, cache, old, publish_all, node)
+                     {**old_js, **verdicts}, cross, cache, old, old_rows, publish_all, node)
 
 
 def _raise_if_broken(problems: list[Problem], strict: bool) -> list[Problem]:
@@ -478,32 +481,12 @@ def build(root: Path, *, check: bool = False, strict: bool = False) -> BuildResu
     if c.unchanged and c.old.get("current") is True and output_stat is not None and output_stat == old_output:
         return BuildResult(len(c.rows), len(published), False, cfg.output_path, warnings, 0)
     with _Output(cfg.output_path, trusted=output_stat is not None and output_stat == old_output) as current:
-        # every published object: compiled now, or copied from the rules.json the cache describes, or kept
-        # in the cache beside it; any other (rules.json was changed by hand, say) is compiled again
-        fragments: dict[str, bytes | memoryview] = dict(c.fresh)
-        size = len(current.view)
-        for row in published:
-            if row[KEY] not in fragments and 0 <= row[START] < row[END] <= size:
-                piece = current.view[row[START]:row[END]]
-                # where the file is as the cache recorded it, its objects are as written; otherwise each
-                # one is checked against its hash, and a changed one is compiled again
-                if current.trusted or _digest(piece) == row[DIGEST]:
-                    fragments[row[KEY]] = piece
-        fragments.update(c.cache.fragments(row[KEY] for row in published if row[KEY] not in fragments))
-        missing = [row[PATH] for row in published if row[KEY] not in fragments]
-        if missing:
-            keys = {row[PATH]: row[KEY] for row in published}
-            by_key = {row[KEY]: row for row in published}
-            with _gc_paused():
-                for result in _compile_many(cfg.root, missing, cfg.publish == "all"):
-                    if result.fragment is None or result.key != keys[result.path]:
-                        c.cache.save({}, None)  # the cache no longer matches the files: start afresh
-                        raise UserError(f"{result.path} changed while the build ran; run it again")
-                    fragments[result.key] = c.fresh[result.key] = result.fragment
-                    by_key[result.key][DIGEST] = result.digest
-        output, spans = assemble([(c.categories[row[CATS]], fragments[row[KEY]]) for row in published])
-        same = current.equals(output)
-        del fragments
+        # rules.json as the last good build wrote it, and the old rows exactly what it holds: patch it
+        patched = _patch(current, c, published) if current.trusted and c.old.get("current") is True else None
+        if patched is not None:
+            output, spans, same = patched
+        else:
+            output, spans, same = _assemble(cfg, c, current, published)
     written = False
     if not same:
         if check:
@@ -519,8 +502,80 @@ def build(root: Path, *, check: bool = False, strict: bool = False) -> BuildResu
     for row, (start, end) in zip(published, spans, strict=True):
         row[START], row[END] = start, end
     c.cache.save(c.snapshot(output_stat, True), None)
-    return BuildResult(len(c.rows), len(published), written, cfg.output_path, warnings,
-                       c.parsed + len(missing))
+    return BuildResult(len(c.rows), len(published), written, cfg.output_path, warnings, c.parsed)
+
+
+def _assemble(cfg: config.RepoConfig, c: Catalogue, current: _Output,
+              published: list[list[Any]]) -> tuple[bytes, list[tuple[int, int]], bool]:
+    """rules.json from every published object: compiled now, or copied from the rules.json the cache
+    describes, or kept in the cache beside it; any other (rules.json was changed by hand, say) is compiled
+    again. Returns the bytes, where each object first appears, and whether they are the current file's."""
+    fragments: dict[str, bytes | memoryview] = dict(c.fresh)
+    size = len(current.view)
+    for row in published:
+        if row[KEY] not in fragments and 0 <= row[START] < row[END] <= size:
+            piece = current.view[row[START]:row[END]]
+            # where the file is as the cache recorded it, its objects are as written; otherwise each one is
+            # checked against its hash, and a changed one is compiled again
+            if current.trusted or _digest(piece) == row[DIGEST]:
+                fragments[row[KEY]] = piece
+    fragments.update(c.cache.fragments(row[KEY] for row in published if row[KEY] not in fragments))
+    missing = [row[PATH] for row in published if row[KEY] not in fragments]
+    if missing:
+        keys = {row[PATH]: row[KEY] for row in published}
+        by_key = {row[KEY]: row for row in published}
+        with _gc_paused():
+            for result in _compile_many(cfg.root, missing, cfg.publish == "all"):
+                if result.fragment is None or result.key != keys[result.path]:
+                    c.cache.save({}, None)  # the cache no longer matches the files: start afresh
+                    raise UserError(f"{result.path} changed while the build ran; run it again")
+                fragments[result.key] = c.fresh[result.key] = result.fragment
+                by_key[result.key][DIGEST] = result.digest
+        c.parsed += len(missing)
+    output, spans = assemble([(c.categories[row[CATS]], fragments[row[KEY]]) for row in published])
+    return output, spans, current.equals(output)
+
+
+def _patch(current: _Output, c: Catalogue, published: list[list[Any]]
+           ) -> tuple[bytes, list[tuple[int, int]], bool] | None:
+    """The common rebuild, done without assembling: when the published files are the ones rules.json holds,
+    in the same order and with the same categories, and each changed object appears once (one category)
+    and was compiled now, rules.json is the current file with those objects replaced. None otherwise."""
+    old_published = [row for row in c.old_rows if row[PUBLISHED]]
+    if len(old_published) != len(published):
+        return None
+    size = len(current.view)
+    changes: list[tuple[int, int, bytes]] = []  # (old start, old end, new object)
+    for new, old in zip(published, old_published, strict=True):
+        if new is old:
+            continue  # an unchanged file: its object is where it was
+        if (new[PATH] != old[PATH] or c.categories[new[CATS]] != c.categories[old[CATS]]
+                or len(c.categories[new[CATS]]) != 1 or new[KEY] not in c.fresh
+                or not 0 <= old[START] < old[END] <= size):
+            return None
+        changes.append((old[START], old[END], c.fresh[new[KEY]]))
+    changes.sort()  # into rules.json's order: groups come in order of first appearance, not file order
+    if any(a[1] > b[0] for a, b in itertools.pairwise(changes)):
+        return None  # overlapping objects: cannot happen when the shapes match; checked anyway
+    pieces: list[bytes | memoryview] = []
+    same = True
+    last = 0
+    for start, end, data in changes:
+        pieces += [current.view[last:start], data]
+        same = same and len(data) == end - start and data.startswith(current.view[start:end])  # memcmp
+        last = end
+    pieces.append(current.view[last:])
+    # every object after a change moves by what the changes before it added or took away
+    shifts = [start for start, _, _ in changes]
+    deltas = list(itertools.accumulate(len(data) - (end - start) for start, end, data in changes))
+    spans: list[tuple[int, int]] = []
+    for new, old in zip(published, old_published, strict=True):
+        start = old[START]
+        moved = bisect.bisect_left(shifts, start)
+        offset = deltas[moved - 1] if moved else 0
+        length = len(c.fresh[new[KEY]]) if new is not old else old[END] - old[START]
+        spans.append((start + offset, start + offset + length))
+    return b"".join(pieces), spans, same
 
 
 class _Output:

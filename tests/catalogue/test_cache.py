@@ -272,3 +272,34 @@ def test_a_file_name_that_is_not_utf8_is_reported(tmp_path: Path) -> None:
         build(root)
     assert [str(p) for p in failed.value.problems] == [
         "rules/bad\\xff.md:1: the file name is not valid UTF-8; rename it (its id would be the name)"]
+
+
+def test_edits_that_keep_the_shape_patch_rules_json_exactly(tmp_path: Path) -> None:
+    """Rebuilds after edits that keep which files are published and their categories (rules.json is then
+    patched in place of being assembled): objects grow, shrink and move, and every build must still equal
+    a build from scratch."""
+    import random
+
+    rnd = random.Random(7)
+    root = tmp_path / "repo"
+    (root / "rules").mkdir(parents=True)
+    rule = ("---\ngallery: true\ncategories: [{cats}]\nname: Rule {n}\n---\n# Rule {n}\n\n{text}\n\n```js\n"
+            "function (user, context, callback) {{\n  callback(null, user, context); // {code}\n}}\n```\n")
+    cats = {n: ("a" if n % 3 else "a, b") if n % 4 else "c" for n in range(12)}
+
+    def write(n: int) -> None:
+        text = " ".join(rnd.choice(["short.", "a longer sentence here.", "é ü 日本.", "x" * rnd.randint(1, 90)])
+                        for _ in range(rnd.randint(1, 6)))
+        (root / "rules" / f"r{n:02d}.md").write_text(rule.format(n=n, cats=cats[n], text=text,
+                                                                 code=rnd.randint(0, 3)))
+
+    for n in range(12):
+        write(n)
+    build(root)
+    for _ in range(25):
+        edited = rnd.sample([n for n in range(12) if "," not in cats[n]], rnd.randint(1, 3))
+        for n in edited:
+            write(n)
+        result = build(root)
+        assert result.parsed == len(edited)
+        assert (root / "rules.json").read_bytes() == from_scratch(root, tmp_path)
