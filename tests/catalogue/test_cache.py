@@ -183,6 +183,8 @@ def test_a_file_that_could_not_be_read_is_read_again(tmp_path: Path) -> None:
     # as root, drop the capabilities that let root read a file whatever its mode
     prefix = (["setpriv", "--bounding-set=-dac_override,-dac_read_search",
                "--inh-caps=-dac_override,-dac_read_search"] if os.geteuid() == 0 else [])
+    if prefix and subprocess.run([*prefix, "true"], capture_output=True, check=False).returncode != 0:
+        pytest.skip("setpriv may not drop capabilities here")
 
     def build_py() -> subprocess.CompletedProcess[str]:
         return subprocess.run([*prefix, sys.executable, str(REPO / "build.py"), "--root", str(root)],
