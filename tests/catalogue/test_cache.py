@@ -202,22 +202,28 @@ def test_a_file_that_could_not_be_read_is_read_again(tmp_path: Path) -> None:
 
 
 def test_another_node_checks_the_code_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two Node wrappers that log each run: the same Node reuses its cached verdicts, another one (an
+    upgrade, say) starts the cache afresh."""
     root = copy_folder(HERE / "golden" / "small", tmp_path / "repo")
-    build(root)
     real = shutil.which("node")
     assert real is not None
-    wrapper = tmp_path / "bin" / "node"
-    wrapper.parent.mkdir()
     log = tmp_path / "node.log"
-    wrapper.write_text(f'#!/bin/sh\necho run >> "{log}"\nexec "{real}" "$@"\n')
-    wrapper.chmod(0o755)
+    for name in ("a", "b"):
+        wrapper = tmp_path / name / "node"
+        wrapper.parent.mkdir()
+        wrapper.write_text(f'#!/bin/sh\necho {name} >> "{log}"\nexec "{real}" "$@"\n')
+        wrapper.chmod(0o755)
+    path = os.environ["PATH"]
+    monkeypatch.setenv("PATH", f"{tmp_path / 'a'}{os.pathsep}{path}")
+    build(root)
+    assert log.read_text() == "a\n"  # one Node process checks every code
     edit(root / "rules" / "enrich.md", "Indented code counts", "Indented code still counts")
-    build(root)  # same Node, same code: the cached verdict serves
-    monkeypatch.setenv("PATH", f"{wrapper.parent}{os.pathsep}{os.environ['PATH']}")
+    assert build(root).parsed == 1
+    assert log.read_text() == "a\n"  # same Node, same code: the cached verdict serves
+    monkeypatch.setenv("PATH", f"{tmp_path / 'b'}{os.pathsep}{path}")
     edit(root / "rules" / "enrich.md", "still counts", "counts again")
-    assert not log.exists()
-    result = build(root)  # another Node (an upgrade, say): every file is compiled and checked again
-    assert log.read_text() == "run\n" and result.parsed == 4
+    result = build(root)  # another Node: every file is compiled and checked again
+    assert log.read_text() == "a\nb\n" and result.parsed == 4
 
 
 def test_a_touched_file_is_hashed_once_and_its_new_stamp_kept(tmp_path: Path) -> None:
