@@ -92,32 +92,39 @@ def split_front_matter(path: str, text: str) -> tuple[Source | None, list[Proble
         return None, [Problem(path, 1, "front matter opens with '---' but no closing '---' line follows")]
     yaml_text = text[4:close.start()] if close.start() > 3 else ""
     end = text.count("\n", 0, close.start()) + 1  # index of the closing line
-    try:
-        meta = yamlsubset.load(yaml_text)
-        if meta is None:  # beyond the simple subset: PyYAML reads it (and words any error)
+    fast = yamlsubset.load_with_lines(yaml_text)
+    if fast is not None:  # the plain front matter nearly every file has: its key lines come with it
+        meta, key_lines = fast
+        meta_lines = {key: line + 2 for key, line in key_lines.items()}
+        if len(meta_lines) != len(meta):
+            for key in meta:
+                meta_lines.setdefault(key, 2)
+    else:
+        meta_lines = {}
+        try:
             meta = yaml.load(yaml_text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = 2 + (mark.line if mark is not None else 0)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
-        if context and start is not None and start.line + 2 != line:  # say where the open construct began
-            problem += f" ({context.removeprefix('while ')} at line {start.line + 2})"
-        return None, [Problem(path, line, f"front matter is not valid YAML: {problem}")]
-    if meta is None:
-        meta = {}
-    if not isinstance(meta, dict):
-        return None, [Problem(path, 2, f"front matter must be a mapping of keys to values, not a "
-                                       f"{validate.type_name(meta)}")]
-    meta_lines: dict[str, int] = {}
-    for number, text_line in enumerate(yaml_text.split("\n"), 2):
-        m = _KEY_LINE_RE.match(text_line)
-        if m and m.group(1) not in meta_lines:
-            meta_lines[m.group(1)] = number
-    for key in meta:
-        meta_lines.setdefault(str(key), 2)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            line = 2 + (mark.line if mark is not None else 0)
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+            if context and start is not None and start.line + 2 != line:  # say where the open construct began
+                problem += f" ({context.removeprefix('while ')} at line {start.line + 2})"
+            return None, [Problem(path, line, f"front matter is not valid YAML: {problem}")]
+        if meta is None:
+            meta = {}
+        if not isinstance(meta, dict):
+            return None, [Problem(path, 2, f"front matter must be a mapping of keys to values, not a "
+                                           f"{validate.type_name(meta)}")]
+        for number, text_line in enumerate(yaml_text.split("\n"), 2):
+            m = _KEY_LINE_RE.match(text_line)
+            if m and m.group(1) not in meta_lines:
+                meta_lines[m.group(1)] = number
+        meta = {str(k): v for k, v in meta.items()}
+        for key in meta:
+            meta_lines.setdefault(key, 2)
     body = text[close.end():]
-    return Source(text, {str(k): v for k, v in meta.items()}, meta_lines, body, end + 1), []
+    return Source(text, meta, meta_lines, body, end + 1), []
 
 
 def _heading_text(source: Source, start: int, end: int) -> str:

@@ -56,7 +56,26 @@ _RESOLVED_FIRST = frozenset(k for k in Resolver.yaml_implicit_resolvers if k)
 _ANY_FIRST = None in Resolver.yaml_implicit_resolvers
 
 
+# plain scalars already resolved, per pattern: front matter repeats the same few values (true, post-login,
+# node22, ...) in every file; values are immutable, so sharing them is safe. Cleared when it grows large.
+_RESOLVED: dict[tuple[str, bool], Any] = {}
+_RESOLVED_MAX = 4096
+
+
 def _scalar(text: str, plain: re.Pattern[str] = _PLAIN_RE) -> Any:
+    key = (text, plain is _PLAIN_RE)
+    try:
+        return _RESOLVED[key]
+    except KeyError:
+        pass
+    value = _resolve_scalar(text, plain)
+    if len(_RESOLVED) >= _RESOLVED_MAX:
+        _RESOLVED.clear()
+    _RESOLVED[key] = value
+    return value
+
+
+def _resolve_scalar(text: str, plain: re.Pattern[str]) -> Any:
     first = text[:1]
     if first == "'":
         m = _SINGLE_RE.match(text)
@@ -106,7 +125,11 @@ def _value(text: str) -> Any:
     return _scalar(text)
 
 
-def _parse(lines: list[str]) -> dict[str, Any]:
+_SIMPLE_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+
+
+def _parse(lines: list[str], key_lines: dict[str, int]) -> dict[str, Any]:
+    """The mapping; key_lines gets the 0-based line of each top-level key written as a bare name."""
     out: dict[str, Any] = {}
     i, n = 0, len(lines)
     while i < n:
@@ -117,11 +140,12 @@ def _parse(lines: list[str]) -> dict[str, Any]:
             if _SKIP_RE.match(line):
                 continue
             raise _Unsupported
-        key, value = m.groups()
-        if key[0] in _RESOLVED_FIRST or key[0] in "'\"":
-            key = _key(key)
+        raw, value = m.groups()
+        key = _key(raw) if raw[0] in _RESOLVED_FIRST or raw[0] in "'\"" else raw
         if key in out:
             raise _Unsupported  # PyYAML's rule for repeated keys is its own
+        if _SIMPLE_KEY_RE.match(raw):
+            key_lines[key] = i - 1
         if value:
             if value[0] == "#":
                 raise _Unsupported  # `key: # comment`
@@ -166,9 +190,17 @@ def _block(block: list[str]) -> Any:
 
 def load(text: str) -> dict[str, Any] | None:
     """The mapping this front matter text holds ({} for none), or None when it is beyond the subset."""
+    found = load_with_lines(text)
+    return None if found is None else found[0]
+
+
+def load_with_lines(text: str) -> tuple[dict[str, Any], dict[str, int]] | None:
+    """load(text), and the 0-based line of each top-level key written as a bare name ([A-Za-z_][\\w-]*,
+    the keys a line-by-line reader finds: the front matter reader reports problems at these lines)."""
     if _AWKWARD_RE.search(text) or _LONG_LINE_RE.search(text):
         return None
+    key_lines: dict[str, int] = {}
     try:
-        return _parse(text.split("\n"))
+        return _parse(text.split("\n"), key_lines), key_lines
     except _Unsupported:
         return None

@@ -12,6 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from rulepress import yamlsubset
+from rulepress.template import _KEY_LINE_RE
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -102,12 +103,21 @@ def typed(value: Any) -> Any:
 @example(["list:", "- a", "- 'b'", 'map:', '  k: "v"'])
 def test_fast_reader_agrees_with_pyyaml(lines: list[str]) -> None:
     text = "\n".join(lines)
-    fast = yamlsubset.load(text)
+    found = yamlsubset.load_with_lines(text)
     ok, slow = pyyaml(text)
-    if fast is None:
+    if found is None:
+        assert yamlsubset.load(text) is None
         return  # handed to PyYAML: always allowed
+    fast, key_lines = found
     assert ok, f"accepted what PyYAML refuses: {text!r}"
     assert typed(fast) == typed(slow if slow is not None else {}), text
+    # the key lines are those a line-by-line scan finds (what the reader does for PyYAML's documents)
+    scanned: dict[str, int] = {}
+    for number, line in enumerate(text.split("\n")):
+        m = _KEY_LINE_RE.match(line)
+        if m:
+            scanned.setdefault(m.group(1), number)
+    assert key_lines == scanned, text
 
 
 @settings(max_examples=3000, deadline=None)
