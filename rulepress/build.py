@@ -50,7 +50,7 @@ def _code_fingerprint() -> bytes:
                      f"orjson {orjson.__version__}".encode())
     package = Path(__file__).parent
     for name in ("build.py", "catalogue.py", "model.py", "template.py", "validate.py", "jscheck.py",
-                 "yamlsubset.py", "js/syntax_check.js"):
+                 "yamlsubset.py", "_fastbody.c", "js/syntax_check.js"):
         h.update((package / name).read_bytes())
     return h.digest()
 

@@ -150,13 +150,23 @@ def _unescape_code(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
 
 
+_SENTENCE_END_RE = re.compile(r"[.!?](?:\s|$)")
+
+
 def overview_from(description: str) -> str:
-    m = re.search(r"<p>(.*?)</p>", description, re.DOTALL)
-    if not m:
+    """The first sentence of the description's first paragraph, as text."""
+    start = description.find("<p>")
+    end = description.find("</p>", start + 3) if start >= 0 else -1
+    if end < 0:
         return ""
-    text = " ".join(html.unescape(_TAG_RE.sub("", m.group(1))).split())
-    end = re.search(r"[.!?](\s|$)", text)
-    return text[: end.start() + 1] if end else text
+    text = description[start + 3:end]
+    if "<" in text:
+        text = _TAG_RE.sub("", text)
+    if "&" in text:
+        text = html.unescape(text)
+    text = " ".join(text.split())
+    stop = _SENTENCE_END_RE.search(text)
+    return text[: stop.start() + 1] if stop else text
 
 
 @dataclass(frozen=True)
@@ -218,10 +228,81 @@ def render_html(markdown: str) -> str:
         _lib.cmark_parser_free(parser)
 
 
+def _closing_fence(line: str, fence: str) -> bool:
+    """Whether `line` closes a code block opened by `fence` (same character, at least as long, at most three
+    spaces before it and only spaces or tabs after it)."""
+    stripped = line.lstrip(" ")
+    if len(line) - len(stripped) > 3 or not stripped.startswith(fence):
+        return False
+    return not stripped.lstrip(fence[0]).strip(" \t")
+
+
+def _code_from_source(body_lines: list[str], first: int, last: int) -> str | None:
+    """The content of a fenced code block that opens at body line `first` and ends at body line `last`
+    (0-based), taken from the source: exact when the fence starts the line (a block in no container, whose
+    lines cmark keeps verbatim) and the block is closed by line `last`. None otherwise (the caller then reads
+    the HTML); cheaper than undoing the HTML escaping."""
+    opening = body_lines[first]
+    m = _FENCE_RE.match(opening)
+    if m is None or opening[0] not in "`~" or last <= first or not _closing_fence(body_lines[last], m.group()):
+        return None
+    return "\n".join(body_lines[first + 1:last])
+
+
+def _load_fastbody() -> Any:
+    """The C path (rulepress/_fastbody.c), set up; None where it was not built, cannot find cmark-gfm's
+    functions, or RULEPRESS_PURE_PYTHON is set."""
+    if os.environ.get("RULEPRESS_PURE_PYTHON"):
+        return None
+    try:
+        from rulepress import _fastbody  # type: ignore[attr-defined]
+
+        _fastbody.setup(_cmark.__file__, _CMARK_EXTENSIONS, int(Options.CMARK_OPT_UNSAFE))
+    except (ImportError, OSError, RuntimeError, ValueError, AttributeError):
+        return None
+    return _fastbody
+
+
+_FASTBODY = _load_fastbody()
+
+
 def parse_body(source: Source, *, with_tests: bool = True) -> Body:
     """Title, code, description and (unless with_tests is false, as in the build) the test blocks."""
+    body = _parse_body_tree(source, with_tests=with_tests)
+    return body if body is not None else _parse_body_html(source, with_tests=with_tests)
+
+
+def _parse_body_tree(source: Source, *, with_tests: bool = True) -> Body | None:
+    """parse_body from cmark's tree, in C: None where the HTML path must decide (a heading or code block
+    inside a list or block quote; raw HTML carrying the attribute the HTML path strips and keys on; or no C
+    path)."""
+    if _FASTBODY is None or "data-sourcepos" in source.body:
+        return None
+    parsed = _FASTBODY.parse(source.body.encode("utf-8"))
+    if parsed is None:
+        return None
+    description, heading, blocks = parsed
+    offset = source.body_offset
+    title, title_line = None, 0
+    if heading is not None:
+        title, title_line = _heading_text(source, heading[0] + offset, heading[1] + offset), heading[0] + offset
+    code: Block | None = None
+    tests: list[Block] = []
+    for text, start, info, fenced in blocks:
+        if info == "test":
+            if with_tests:
+                tests.append(Block(text.rstrip("\n"), start + offset + fenced, info))
+        elif code is None:
+            code = Block(text.rstrip("\n"), start + offset + fenced, info)
+            if not with_tests:
+                break
+    return Body(title, title_line, code, tuple(tests), description, offset + 1)
+
+
+def _parse_body_html(source: Source, *, with_tests: bool = True) -> Body:
+    """parse_body from cmark's HTML with source positions: every heading and code block is cut out of it."""
     rendered = render_html(source.body)
-    all_lines: list[str] = []  # every file line, split once if many blocks need their first line
+    body_lines: list[str] = []  # the body's lines, split once when a code block needs them
     offset = source.body_offset
     title: str | None = None
     title_line = 0
@@ -229,22 +310,21 @@ def parse_body(source: Source, *, with_tests: bool = True) -> Body:
     tests: list[Block] = []
     kept: list[str] = []  # the description: the HTML between headings and code blocks
     last = 0
-    search = 0
-    while (m := _OPEN_RE.search(rendered, search)) is not None:
+    for m in _OPEN_RE.finditer(rendered):
+        if m.start() < last:
+            continue  # inside the block just taken (a tag that only looks like cmark's, in raw HTML)
         tag = m.group(1)
-        close = rendered.find(f"</{tag}>", m.end())
-        search = m.end()
+        close = rendered.find("</pre>" if tag == "pre" else f"</{tag}>", m.end())
         if close < 0:  # raw HTML that only looks like cmark's tag: not a block, search on
             continue
         kept.append(rendered[last:m.start()])
         last = close + len(tag) + 3
         if rendered.startswith("\n", last):
             last += 1
-        search = last
-        start, end = int(m.group(2)) + offset, int(m.group(3)) + offset
+        start, end = int(m.group(2)), int(m.group(3))  # body lines
         if tag != "pre":
             if title is None:
-                title, title_line = _heading_text(source, start, end), start
+                title, title_line = _heading_text(source, start + offset, end + offset), start + offset
             continue
         if code is not None and not with_tests:
             continue
@@ -252,15 +332,17 @@ def parse_body(source: Source, *, with_tests: bool = True) -> Body:
         if cm is None or not rendered.endswith("</code>", m.end(), close):
             continue  # not cmark's shape; cannot happen for cmark output
         info = cm.group(1) or ""
+        if "&" in info:  # the class attribute is escaped; the word itself is what the tree path gives
+            info = html.unescape(info)
         if info == "test" and not with_tests:
             continue
-        if code is None:
-            first = source.lines(start, start)[0]
-        else:
-            all_lines = all_lines or source.text.split("\n")
-            first = all_lines[start - 1]
-        content = _unescape_code(rendered[cm.end():close - 7])
-        block = Block(content.rstrip("\n"), start + 1 if _FENCE_RE.match(first) else start, info)
+        if len(body_lines) < end:
+            body_lines = source.body.split("\n")
+        content = _code_from_source(body_lines, start - 1, end - 1)
+        if content is None:
+            content = _unescape_code(rendered[cm.end():close - 7])
+        line = start + offset
+        block = Block(content.rstrip("\n"), line + 1 if _FENCE_RE.match(body_lines[start - 1]) else line, info)
         if info == "test":
             tests.append(block)
         elif code is None:

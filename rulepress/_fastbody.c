@@ -1,0 +1,283 @@
+/* The build's hot path for a markdown body, in C: parse it with cmark-gfm, take the headings and code blocks
+ * out of the tree, and render what is left as the description.
+ *
+ * rulepress/template.py does the same in Python from cmark's HTML (rendered with source positions, then
+ * cut); that path stays, and tests/catalogue/test_fastbody.py holds the two to the same result. This one
+ * walks cmark's tree instead, so it neither escapes the code into HTML nor searches the HTML for it.
+ *
+ * cmark-gfm is the copy inside the cmarkgfm package (already loaded by Python): setup() finds its public
+ * functions by name in that shared library, and learns cmark's node type numbers by parsing a probe
+ * document, so nothing here depends on cmark's headers. Anything unexpected makes setup() fail, and
+ * template.py then uses the Python path.
+ *
+ * parse() returns None where the two paths could differ in whitespace: a heading or code block inside a
+ * list or block quote (the HTML path cuts it out of its container's HTML; the tree path would unlink it).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct cmark_parser cmark_parser;
+typedef struct cmark_node cmark_node;
+typedef struct cmark_llist cmark_llist;
+typedef struct cmark_syntax_extension cmark_syntax_extension;
+
+static cmark_parser *(*p_parser_new)(int);
+static void (*p_parser_free)(cmark_parser *);
+static void (*p_parser_feed)(cmark_parser *, const char *, size_t);
+static cmark_node *(*p_parser_finish)(cmark_parser *);
+static int (*p_attach)(cmark_parser *, cmark_syntax_extension *);
+static cmark_syntax_extension *(*p_find_extension)(const char *);
+static cmark_llist *(*p_parser_extensions)(cmark_parser *);
+static char *(*p_render_html)(cmark_node *, int, cmark_llist *);
+static cmark_node *(*p_first_child)(cmark_node *);
+static cmark_node *(*p_next)(cmark_node *);
+static int (*p_get_type)(cmark_node *);
+static int (*p_start_line)(cmark_node *);
+static int (*p_end_line)(cmark_node *);
+static const char *(*p_literal)(cmark_node *);
+static const char *(*p_fence_info)(cmark_node *);
+static int (*p_fenced)(cmark_node *, int *, int *, char *);
+static void (*p_unlink)(cmark_node *);
+static void (*p_node_free)(cmark_node *);
+
+#define MAX_EXTENSIONS 8
+static cmark_syntax_extension *extensions[MAX_EXTENSIONS];
+static int n_extensions = 0;
+static int options = 0;
+static int ready = 0;
+/* node type numbers, learned from the probe document */
+static int t_heading = -1, t_code = -1, t_quote = -1, t_list = -1, t_item = -1;
+
+static cmark_node *parse_markdown(const char *data, size_t len, cmark_parser **parser_out) {
+    cmark_parser *parser = p_parser_new(options);
+    if (parser == NULL)
+        return NULL;
+    for (int i = 0; i < n_extensions; i++)
+        p_attach(parser, extensions[i]);
+    p_parser_feed(parser, data, len);
+    cmark_node *root = p_parser_finish(parser);
+    if (root == NULL) {
+        p_parser_free(parser);
+        return NULL;
+    }
+    *parser_out = parser;
+    return root;
+}
+
+#define LOOKUP(var, name)                                                             \
+    do {                                                                              \
+        *(void **)(&var) = dlsym(lib, name);                                          \
+        if (var == NULL) {                                                            \
+            PyErr_Format(PyExc_RuntimeError, "cmark-gfm has no function %s", name);   \
+            return NULL;                                                              \
+        }                                                                             \
+    } while (0)
+
+static const char PROBE[] = "# h\n\n```x\nc\n```\n\n> q\n\n- i\n";
+
+static PyObject *setup(PyObject *self, PyObject *args) {
+    const char *path;
+    PyObject *names;
+    int opts;
+    if (!PyArg_ParseTuple(args, "sO!i", &path, &PyList_Type, &names, &opts))
+        return NULL;
+    /* the library is loaded already (cmarkgfm imported it): this only finds it */
+    void *lib = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+    if (lib == NULL)
+        lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (lib == NULL) {
+        PyErr_Format(PyExc_RuntimeError, "cannot open %s", path);
+        return NULL;
+    }
+    LOOKUP(p_parser_new, "cmark_parser_new");
+    LOOKUP(p_parser_free, "cmark_parser_free");
+    LOOKUP(p_parser_feed, "cmark_parser_feed");
+    LOOKUP(p_parser_finish, "cmark_parser_finish");
+    LOOKUP(p_attach, "cmark_parser_attach_syntax_extension");
+    LOOKUP(p_find_extension, "cmark_find_syntax_extension");
+    LOOKUP(p_parser_extensions, "cmark_parser_get_syntax_extensions");
+    LOOKUP(p_render_html, "cmark_render_html");
+    LOOKUP(p_first_child, "cmark_node_first_child");
+    LOOKUP(p_next, "cmark_node_next");
+    LOOKUP(p_get_type, "cmark_node_get_type");
+    LOOKUP(p_start_line, "cmark_node_get_start_line");
+    LOOKUP(p_end_line, "cmark_node_get_end_line");
+    LOOKUP(p_literal, "cmark_node_get_literal");
+    LOOKUP(p_fence_info, "cmark_node_get_fence_info");
+    LOOKUP(p_fenced, "cmark_node_get_fenced");
+    LOOKUP(p_unlink, "cmark_node_unlink");
+    LOOKUP(p_node_free, "cmark_node_free");
+    Py_ssize_t n = PyList_GET_SIZE(names);
+    if (n > MAX_EXTENSIONS) {
+        PyErr_SetString(PyExc_ValueError, "too many extensions");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const char *name = PyUnicode_AsUTF8(PyList_GET_ITEM(names, i));
+        if (name == NULL)
+            return NULL;
+        extensions[i] = p_find_extension(name);
+        if (extensions[i] == NULL) {
+            PyErr_Format(PyExc_RuntimeError, "cmark-gfm has no extension %s", name);
+            return NULL;
+        }
+    }
+    n_extensions = (int)n;
+    options = opts;
+    /* learn the node types: heading, code block, block quote, list > item */
+    cmark_parser *parser = NULL;
+    cmark_node *root = parse_markdown(PROBE, sizeof(PROBE) - 1, &parser);
+    if (root == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "cmark-gfm did not parse the probe");
+        return NULL;
+    }
+    cmark_node *heading = p_first_child(root);
+    cmark_node *code = heading ? p_next(heading) : NULL;
+    cmark_node *quote = code ? p_next(code) : NULL;
+    cmark_node *list = quote ? p_next(quote) : NULL;
+    cmark_node *item = list ? p_first_child(list) : NULL;
+    int ok = item != NULL && p_next(list) == NULL && p_start_line(code) == 3 && p_end_line(code) == 5;
+    if (ok) {
+        int length = 0, offset = 0;
+        char character = 0;
+        ok = p_fenced(code, &length, &offset, &character) && length == 3 && character == '`' &&
+             strcmp(p_literal(code), "c\n") == 0 && strcmp(p_fence_info(code), "x") == 0;
+    }
+    if (ok) {
+        t_heading = p_get_type(heading);
+        t_code = p_get_type(code);
+        t_quote = p_get_type(quote);
+        t_list = p_get_type(list);
+        t_item = p_get_type(item);
+        int types[5] = {t_heading, t_code, t_quote, t_list, t_item};
+        for (int i = 0; i < 5 && ok; i++)
+            for (int j = i + 1; j < 5; j++)
+                ok = ok && types[i] != types[j];
+    }
+    p_node_free(root);
+    p_parser_free(parser);
+    if (!ok) {
+        PyErr_SetString(PyExc_RuntimeError, "cmark-gfm's tree is not the shape expected");
+        return NULL;
+    }
+    ready = 1;
+    Py_RETURN_NONE;
+}
+
+/* whether a heading or code block sits anywhere below this container */
+static int holds_cut_block(cmark_node *node) {
+    for (cmark_node *child = p_first_child(node); child != NULL; child = p_next(child)) {
+        int type = p_get_type(child);
+        if (type == t_heading || type == t_code)
+            return 1;
+        if ((type == t_quote || type == t_list || type == t_item) && holds_cut_block(child))
+            return 1;
+    }
+    return 0;
+}
+
+/* cmark_isspace: what ends the first word of an info string in cmark's HTML */
+static int is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+static PyObject *block_tuple(cmark_node *node) {
+    const char *literal = p_literal(node);
+    const char *info = p_fence_info(node);
+    int length = 0, offset = 0;
+    char character = 0;
+    int fenced = p_fenced(node, &length, &offset, &character);
+    if (literal == NULL)
+        literal = "";
+    if (info == NULL)
+        info = "";
+    size_t word = 0;
+    while (info[word] && !is_space(info[word]))
+        word++;
+    return Py_BuildValue("(s#is#O)", literal, (Py_ssize_t)strlen(literal), p_start_line(node), info,
+                         (Py_ssize_t)word, fenced ? Py_True : Py_False);
+}
+
+/* parse(markdown: bytes) -> (description, (first, last) | None, ((code, line, word, fenced), ...)) | None */
+static PyObject *parse(PyObject *self, PyObject *arg) {
+    if (!ready) {
+        PyErr_SetString(PyExc_RuntimeError, "setup() has not succeeded");
+        return NULL;
+    }
+    char *data;
+    Py_ssize_t len;
+    if (PyBytes_AsStringAndSize(arg, &data, &len) < 0)
+        return NULL;
+    cmark_parser *parser = NULL;
+    cmark_node *root = parse_markdown(data, (size_t)len, &parser);
+    if (root == NULL)
+        return PyErr_NoMemory();
+    PyObject *result = NULL, *blocks = NULL, *heading = NULL;
+    for (cmark_node *child = p_first_child(root); child != NULL; child = p_next(child)) {
+        int type = p_get_type(child);
+        if ((type == t_quote || type == t_list) && holds_cut_block(child)) {
+            result = Py_None; /* nested: the HTML path decides */
+            Py_INCREF(result);
+            goto done;
+        }
+    }
+    blocks = PyList_New(0);
+    if (blocks == NULL)
+        goto done;
+    cmark_node *child = p_first_child(root);
+    while (child != NULL) {
+        cmark_node *next = p_next(child);
+        int type = p_get_type(child);
+        if (type == t_heading || type == t_code) {
+            if (type == t_heading && heading == NULL) {
+                heading = Py_BuildValue("(ii)", p_start_line(child), p_end_line(child));
+                if (heading == NULL)
+                    goto done;
+            } else if (type == t_code) {
+                PyObject *block = block_tuple(child);
+                if (block == NULL || PyList_Append(blocks, block) < 0) {
+                    Py_XDECREF(block);
+                    goto done;
+                }
+                Py_DECREF(block);
+            }
+            p_unlink(child);
+            p_node_free(child);
+        }
+        child = next;
+    }
+    char *html = p_render_html(root, options, p_parser_extensions(parser));
+    if (html == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    PyObject *description = PyUnicode_DecodeUTF8(html, (Py_ssize_t)strlen(html), "strict");
+    free(html); /* cmark's default allocator is the C library's */
+    if (description == NULL)
+        goto done;
+    PyObject *tuple = PyList_AsTuple(blocks);
+    if (tuple == NULL) {
+        Py_DECREF(description);
+        goto done;
+    }
+    result = Py_BuildValue("(NON)", description, heading ? heading : Py_None, tuple);
+done:
+    Py_XDECREF(blocks);
+    Py_XDECREF(heading);
+    p_node_free(root);
+    p_parser_free(parser);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"setup", setup, METH_VARARGS, "setup(library_path, extension_names, options): find cmark-gfm's functions"},
+    {"parse", parse, METH_O, "parse(markdown) -> (description, heading lines, code blocks) or None"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fastbody", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__fastbody(void) { return PyModule_Create(&module); }
