@@ -129,7 +129,15 @@ def split_front_matter(path: str, text: str) -> tuple[Source | None, list[Proble
 
 def _heading_text(source: Source, start: int, end: int) -> str:
     """Raw text of the heading whose block spans file lines `start`..`end` (1-based)."""
-    lines = source.lines(start, end)
+    if start == end and start > source.body_offset:  # one line in the body: found without splitting it
+        body = source.body
+        at = 0
+        for _ in range(start - source.body_offset - 1):
+            at = body.find("\n", at) + 1
+        stop = body.find("\n", at)
+        lines = [body[at:] if stop < 0 else body[at:stop]]
+    else:
+        lines = source.lines(start, end)
     first = lines[0]
     if _ATX_RE.match(first):
         text = _ATX_RE.sub("", first, count=1)

@@ -7,6 +7,7 @@ dependencies and secrets per action, sizes.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -282,16 +283,22 @@ def _uses(code: str, obj: str) -> dict[str, int]:
     return found
 
 
+@functools.cache
+def _export_patterns(handler: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """How code exports a handler: exports.X = or exports['X'] =, or module.exports = { ... X ... }."""
+    # no optional 'module.' in front: the search finds 'exports' either way, and a pattern that starts with
+    # a literal is searched for with a fast scan instead of a match at every position
+    return (re.compile(rf"exports\s*(?:\.\s*{handler}|\[\s*['\"]{handler}['\"]\s*\])\s*=(?!=)"),
+            re.compile(rf"module\.exports\s*=\s*\{{[^}}]*\b{handler}\b", re.DOTALL))
+
+
 def check_code_usage(path: str, code: Block, rule: RuleSettings | None, action: ActionSettings | None,
                      meta_lines: Mapping[str, int]) -> list[Problem]:
     problems: list[Problem] = []
     if action is not None:
         handler = TRIGGERS[action.trigger][1]
-        # no optional 'module.' in front: the search finds 'exports' either way, and a pattern that
-        # starts with a literal is searched for with a fast scan instead of a match at every position
-        exported = re.search(rf"exports\s*(?:\.\s*{handler}|\[\s*['\"]{handler}['\"]\s*\])"
-                             rf"\s*=(?!=)", code.text) or re.search(
-            rf"module\.exports\s*=\s*\{{[^}}]*\b{handler}\b", code.text, re.DOTALL)
+        assigned, listed = _export_patterns(handler)
+        exported = assigned.search(code.text) or listed.search(code.text)
         if not exported:
             problems.append(Problem(path, code.line, f"the {action.trigger} trigger calls "
                                                      f"'{handler}', but the code does not export it "
