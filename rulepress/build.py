@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import orjson
+import xxhash
 import yaml
 from cmarkgfm import _cmark
 
@@ -47,7 +48,7 @@ def _code_fingerprint() -> bytes:
     """What the cached results depend on: our parsing and checking code, and the libraries' versions."""
     cmark = _cmark.ffi.string(_cmark.lib.cmark_version_string()).decode()
     h = hashlib.sha1(f"rulepress {__version__} cmark-gfm {cmark} pyyaml {yaml.__version__} "
-                     f"orjson {orjson.__version__}".encode())
+                     f"orjson {orjson.__version__} xxhash {xxhash.VERSION}".encode())
     package = Path(__file__).parent
     for name in ("build.py", "catalogue.py", "model.py", "template.py", "validate.py", "jscheck.py",
                  "yamlsubset.py", "_fastbody.c", "js/syntax_check.js"):
@@ -93,7 +94,7 @@ def compile_file(path: str, key: str, data: bytes, publish_all: bool) -> Compile
         return Compiled(path, key, [None, [], found, False, None], None, None)
     broken = any(p.severity == "error" for p in problems)
     published = template.gallery and not broken
-    code_key = hashlib.sha1(f"{template.kind}\0{template.code}".encode()).hexdigest()
+    code_key = xxhash.xxh3_128_hexdigest(f"{template.kind}\0{template.code}".encode())
     info = [None if broken else list(validate.summarize(template)), list(template.categories), found, published,
             code_key]
     obj = fragment(template) if published else None
@@ -102,7 +103,9 @@ def compile_file(path: str, key: str, data: bytes, publish_all: bool) -> Compile
 
 
 def _digest(data: bytes | memoryview) -> str:
-    return hashlib.sha1(data).hexdigest()
+    """What identifies content in the cache: XXH3's 128 bits (an accidental match is as unlikely as SHA-1's,
+    at a tenth of its cost; the cache guards against mistakes, not attackers, who could edit it anyway)."""
+    return xxhash.xxh3_128_hexdigest(data)
 
 
 def _dumps(value: Any) -> bytes:
@@ -115,7 +118,7 @@ def _dumps(value: Any) -> bytes:
 
 
 def _key(rel: str, data: bytes, publish_all: bool) -> str:
-    h = hashlib.sha1(_CACHE_SALT)
+    h = xxhash.xxh3_128(_CACHE_SALT)
     h.update(f"\0{rel}\0{publish_all}\0".encode())
     h.update(data)
     return h.hexdigest()
@@ -277,8 +280,8 @@ PATH, SIZE, STAMP, KEY, PUBLISHED, CATS, START, END, DIGEST, CODE, SUM = range(l
 # stamp: [mtime, ctime, inode], as git's index keeps them: an edit that restores the mtime still changes
 # the ctime, so an unchanged stamp means an unchanged file.
 # `categories` indexes a table of category lists; start/end: where the object sits in the rules.json the
-# snapshot describes (0, 0: not there); digest: the object's SHA-1, so that a rules.json whose stamp
-# changed (a checkout, a copy, a restored CI cache) can still serve the objects that are intact;
+# snapshot describes (0, 0: not there); digest: the object's hash (XXH3, 128 bits), so that a rules.json
+# whose stamp changed (a checkout, a copy, a restored CI cache) can still serve the objects that are intact;
 # code_key: what the JavaScript verdict depends on ("" for none); summary: the file's validate.Summary as
 # JSON ("" when the file is broken), what the checks across files depend on.
 
@@ -443,7 +446,7 @@ def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
                 found = file_problems.get(row[KEY])
                 if found:
                     problems.extend(Problem(row[PATH], line, msg, sev) for line, msg, sev in found)
-        digest = hashlib.sha1("\n".join(row[SUM] for row in rows).encode()).hexdigest()
+        digest = _digest("\n".join(row[SUM] for row in rows).encode())
         cross = old.get("cross")
         if not (isinstance(cross, list) and len(cross) == 2 and cross[0] == digest):
             fresh_summaries = {r.key: r.info[SUMMARY] for r in compiled}

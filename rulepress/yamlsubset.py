@@ -56,22 +56,22 @@ _RESOLVED_FIRST = frozenset(k for k in Resolver.yaml_implicit_resolvers if k)
 _ANY_FIRST = None in Resolver.yaml_implicit_resolvers
 
 
-# plain scalars already resolved, per pattern: front matter repeats the same few values (true, post-login,
-# node22, ...) in every file; values are immutable, so sharing them is safe. Cleared when it grows large.
-_RESOLVED: dict[tuple[str, bool], Any] = {}
+# scalars already resolved, one table per pattern: front matter repeats the same few values (true,
+# post-login, node22, ...) in every file; values are immutable, so sharing them is safe. Cleared when large.
+_RESOLVED: dict[re.Pattern[str], dict[str, Any]] = {_PLAIN_RE: {}, _FLOW_PLAIN_RE: {}}
 _RESOLVED_MAX = 4096
 
 
 def _scalar(text: str, plain: re.Pattern[str] = _PLAIN_RE) -> Any:
-    key = (text, plain is _PLAIN_RE)
+    known = _RESOLVED[plain]
     try:
-        return _RESOLVED[key]
+        return known[text]
     except KeyError:
         pass
     value = _resolve_scalar(text, plain)
-    if len(_RESOLVED) >= _RESOLVED_MAX:
-        _RESOLVED.clear()
-    _RESOLVED[key] = value
+    if len(known) >= _RESOLVED_MAX:
+        known.clear()
+    known[text] = value
     return value
 
 
@@ -125,7 +125,10 @@ def _value(text: str) -> Any:
     return _scalar(text)
 
 
-_SIMPLE_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+# a top-level key line: group 1 is a key written as a bare name (the keys whose lines are reported), group 2
+# any other key _KEY_RE takes, group 3 the value
+_TOP_KEY_RE = re.compile(r"(?:([A-Za-z_][A-Za-z0-9_-]*)|([A-Za-z_][A-Za-z0-9_./-]*|'[^']*'|\"[^\"\\]*\"))"
+                         r"[ ]*:(?:[ ]+(.*\S))?[ ]*\Z")
 
 
 def _parse(lines: list[str], key_lines: dict[str, int]) -> dict[str, Any]:
@@ -135,17 +138,21 @@ def _parse(lines: list[str], key_lines: dict[str, int]) -> dict[str, Any]:
     while i < n:
         line = lines[i]
         i += 1
-        m = _KEY_RE.match(line)
+        m = _TOP_KEY_RE.match(line)
         if m is None:
             if _SKIP_RE.match(line):
                 continue
             raise _Unsupported
-        raw, value = m.groups()
-        key = _key(raw) if raw[0] in _RESOLVED_FIRST or raw[0] in "'\"" else raw
-        if key in out:
-            raise _Unsupported  # PyYAML's rule for repeated keys is its own
-        if _SIMPLE_KEY_RE.match(raw):
+        simple, raw, value = m.groups()
+        if simple is not None:
+            key = _key(simple) if simple[0] in _RESOLVED_FIRST else simple
+            if key in out:
+                raise _Unsupported  # PyYAML's rule for repeated keys is its own
             key_lines[key] = i - 1
+        else:
+            key = _key(raw) if raw[0] in _RESOLVED_FIRST or raw[0] in "'\"" else raw
+            if key in out:
+                raise _Unsupported
         if value:
             if value[0] == "#":
                 raise _Unsupported  # `key: # comment`
