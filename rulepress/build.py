@@ -85,6 +85,8 @@ class Compiled(NamedTuple):
     fragment: bytes | None
     code: jscheck.Code | None
     digest: str = ""  # the object's hash: a copy of it found in rules.json is checked against it
+    summary_json: str = ""  # info's summary as the cache keeps it (JSON), made in the worker
+    stat: tuple[int, list[int]] | None = None  # size and stamp, taken from the open file before reading it
 
 
 def compile_file(path: str, key: str, data: bytes, publish_all: bool) -> Compiled:
@@ -95,11 +97,11 @@ def compile_file(path: str, key: str, data: bytes, publish_all: bool) -> Compile
     broken = any(p.severity == "error" for p in problems)
     published = template.gallery and not broken
     code_key = xxhash.xxh3_128_hexdigest(f"{template.kind}\0{template.code}".encode())
-    info = [None if broken else list(validate.summarize(template)), list(template.categories), found, published,
-            code_key]
+    summary = None if broken else list(validate.summarize(template))
+    info = [summary, list(template.categories), found, published, code_key]
     obj = fragment(template) if published else None
     return Compiled(path, key, info, obj, jscheck.Code(path, template.kind, template.code, template.code_line),
-                    _digest(obj) if obj is not None else "")
+                    _digest(obj) if obj is not None else "", _dumps(summary).decode() if summary is not None else "")
 
 
 def _digest(data: bytes | memoryview) -> str:
@@ -126,14 +128,22 @@ def _key(rel: str, data: bytes, publish_all: bool) -> str:
 
 def _read(path: str) -> bytes:
     """The file's bytes (several times faster than Path.read_bytes for small files)."""
+    return _read_stat(path)[0]
+
+
+def _read_stat(path: str) -> tuple[bytes, tuple[int, list[int]]]:
+    """The file's bytes, and its size and stamp as they were before it was read (so a change made while it
+    is read shows as a new stamp next time)."""
     fd = os.open(path, os.O_RDONLY)
     try:
+        st = os.fstat(fd)
         chunks = [os.read(fd, 1 << 16)]
         while len(chunks[-1]) == 1 << 16:
             chunks.append(os.read(fd, 1 << 16))
     finally:
         os.close(fd)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks), (st.st_size, [st.st_mtime_ns, st.st_ctime_ns,
+                                                                               st.st_ino])
 
 
 _UNREADABLE = "unreadable "  # the key of a file that could not be read (content keys are hex digests)
@@ -141,11 +151,11 @@ _UNREADABLE = "unreadable "  # the key of a file that could not be read (content
 
 def _read_and_compile(root: str, rel: str, publish_all: bool) -> Compiled:
     try:
-        data = _read(os.path.join(root, rel))
+        data, stat = _read_stat(os.path.join(root, rel))
     except OSError as exc:
         problem = [1, f"cannot read the file: {exc.strerror or exc}", "error"]
         return Compiled(rel, _UNREADABLE + rel, [None, [], [problem], False, None], None, None)
-    return compile_file(rel, _key(rel, data, publish_all), data, publish_all)
+    return compile_file(rel, _key(rel, data, publish_all), data, publish_all)._replace(stat=stat)
 
 
 def _compile_chunk(root: str, rels: Sequence[str], publish_all: bool) -> list[Compiled]:
@@ -327,6 +337,8 @@ class Catalogue:
 
 def _apply_verdict(result: Compiled, verdict: list[list[Any]], fresh: dict[str, bytes]) -> None:
     """A file's JavaScript problems, at its own lines; an error keeps it out of rules.json."""
+    if not verdict:
+        return
     assert result.code is not None
     base = result.code.line - 1
     result.info[PROBLEMS].extend([base + line, msg, sev] for line, msg, sev in verdict)
@@ -378,7 +390,7 @@ def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
     rows: list[list[Any]] = []
     todo: dict[str, list[Any]] = {}  # path -> its row, for the files to compile
     restamped = False  # some file's size or stamp is not what the last build saw
-    for entry in entries:
+    for entry in entries if old_rows else ():
         rel = f"{cfg.rules_dir}/{entry.name}"
         try:
             st = entry.stat()
@@ -396,49 +408,64 @@ def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
         if seen is None:
             todo[rel] = row
         rows.append(row)
+    if not old_rows:  # nothing to compare with: every file is compiled, and its worker takes its stat
+        restamped = True
+        for entry in entries:
+            rel = f"{cfg.rules_dir}/{entry.name}"
+            todo[rel] = row = [rel, -1, [], "", False, -1, 0, 0, "", "", ""]
+            rows.append(row)
     old_js: dict[str, list[list[Any]]] = old.get("js", {})
     fresh: dict[str, bytes] = {}
-    compiled: list[Compiled] = []
+    summaries_now: dict[str, list[Any] | None] = {}  # content key -> summary, for what was compiled now
     waiting: dict[str, list[Compiled]] = {}  # code key -> files waiting for Node's verdict on it
+
+    def fill(result: Compiled) -> None:
+        """The file's row, problems and summary from what it compiled to (again after a verdict)."""
+        summary, cats, found, published, code_key = result.info
+        index = category_index.get(tuple(cats))
+        if index is None:
+            index = category_index[tuple(cats)] = len(categories)
+            categories.append(cats)
+        row = todo[result.path]
+        if result.stat is not None:  # taken before the worker read the file: what its content key goes with
+            row[SIZE], row[STAMP] = result.stat
+        if result.key.startswith(_UNREADABLE):
+            row[SIZE], row[STAMP] = -1, []  # read it again next time, whatever its stat says
+        row[KEY], row[PUBLISHED], row[CATS], row[START], row[END] = result.key, published, index, 0, 0
+        row[DIGEST] = result.digest if published else ""
+        row[CODE] = code_key or ""
+        row[SUM] = result.summary_json if summary is not None else ""
+        summaries_now[result.key] = summary
+        if found:
+            file_problems[result.key] = found
+        else:
+            file_problems.pop(result.key, None)
+
     checker = jscheck.Checker()
     with _gc_paused():
+        # rows are filled as results arrive, while the workers go on; a file whose code Node finds broken
+        # is filled again once the verdict is in
         for result in _compile_many(cfg.root, list(todo), publish_all):
-            compiled.append(result)
             if result.fragment is not None:
                 fresh[result.key] = result.fragment
             code_key = result.info[CODE_KEY]
-            if result.code is None or code_key is None:
-                continue
-            if code_key in old_js:
-                _apply_verdict(result, old_js[code_key], fresh)
-            elif code_key in waiting:
-                waiting[code_key].append(result)
-            else:  # each distinct code is checked once, at line 1: its verdict serves every file with it
-                waiting[code_key] = [result]
-                checker.add(jscheck.Code(code_key, result.code.kind, result.code.text, 1))
+            if result.code is not None and code_key is not None:
+                if code_key in old_js:
+                    _apply_verdict(result, old_js[code_key], fresh)
+                elif code_key in waiting:
+                    waiting[code_key].append(result)
+                else:  # each distinct code is checked once, at line 1: its verdict serves every file with it
+                    waiting[code_key] = [result]
+                    checker.add(jscheck.Code(code_key, result.code.kind, result.code.text, 1))
+            fill(result)
         verdicts: dict[str, list[list[Any]]] = {code_key: [] for code_key in waiting}
         for p in checker.finish():
             verdicts[p.path].append([p.line, p.message, p.severity])
-        for code_key, results in waiting.items():
-            for result in results:
-                _apply_verdict(result, verdicts[code_key], fresh)
-        for result in compiled:
-            summary, cats, found, published, code_key = result.info
-            index = category_index.get(tuple(cats))
-            if index is None:
-                index = category_index[tuple(cats)] = len(categories)
-                categories.append(cats)
-            row = todo[result.path]
-            if result.key.startswith(_UNREADABLE):
-                row[SIZE], row[STAMP] = -1, []  # read it again next time, whatever its stat says
-            row[KEY], row[PUBLISHED], row[CATS], row[START], row[END] = result.key, published, index, 0, 0
-            row[DIGEST] = result.digest if published else ""
-            row[CODE] = code_key or ""
-            row[SUM] = _dumps(summary).decode() if summary is not None else ""
-            if found:
-                file_problems[result.key] = found
-            else:
-                file_problems.pop(result.key, None)
+        for code_key, verdict in verdicts.items():
+            if verdict:
+                for result in waiting[code_key]:
+                    _apply_verdict(result, verdict, fresh)
+                    fill(result)
         live = {row[KEY] for row in rows}
         file_problems = {k: v for k, v in file_problems.items() if k in live}
         if file_problems:
@@ -449,8 +476,7 @@ def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
         digest = _digest("\n".join(row[SUM] for row in rows).encode())
         cross = old.get("cross")
         if not (isinstance(cross, list) and len(cross) == 2 and cross[0] == digest):
-            fresh_summaries = {r.key: r.info[SUMMARY] for r in compiled}
-            summaries = [validate.Summary(*(fresh_summaries.get(row[KEY]) or json.loads(row[SUM])))
+            summaries = [validate.Summary(*(summaries_now.get(row[KEY]) or json.loads(row[SUM])))
                          for row in rows if row[SUM]]
             cross = [digest, [[p.path, p.line, p.message, p.severity] for p in validate.check_catalogue(summaries)]]
         problems.extend(Problem(*p) for p in cross[1])
