@@ -82,11 +82,18 @@ class Compiled(NamedTuple):
     path: str
     key: str
     info: Info
-    fragment: bytes | None
+    fragment: bytes | memoryview | None
     code: jscheck.Code | None
     digest: str = ""  # the object's hash: a copy of it found in rules.json is checked against it
     summary_json: str = ""  # info's summary as the cache keeps it (JSON), made in the worker
     stat: tuple[int, list[int]] | None = None  # size and stamp, taken from the open file before reading it
+    spilled: int = 0  # the object's length, while it travels through a file (then fragment is None)
+    code_spilled: int = -1  # the code's UTF-8 length, while it travels through a file (code.text is "")
+    code_utf8: memoryview | None = None  # the code, when it came through a file (see code_text)
+
+    def code_text(self) -> str:
+        assert self.code is not None
+        return self.code.text if self.code_utf8 is None else bytes(self.code_utf8).decode("utf-8")
 
 
 def compile_file(path: str, key: str, data: bytes, publish_all: bool) -> Compiled:
@@ -158,9 +165,46 @@ def _read_and_compile(root: str, rel: str, publish_all: bool) -> Compiled:
     return compile_file(rel, _key(rel, data, publish_all), data, publish_all)._replace(stat=stat)
 
 
-def _compile_chunk(root: str, rels: Sequence[str], publish_all: bool) -> list[Compiled]:
-    """A pool task: read and compile these files (workers read their own files)."""
-    return [_read_and_compile(root, rel, publish_all) for rel in rels]
+# In a pool worker: the file its objects go to, as (folder, descriptor, size so far).
+_SPILL: tuple[str, int, int] | None = None
+
+
+def _compile_chunk(root: str, rels: Sequence[str], publish_all: bool, spill: str | None = None
+                   ) -> tuple[list[Compiled], tuple[str, int, int] | None]:
+    """A pool task: read and compile these files (workers read their own files). With `spill`, a folder,
+    the chunk's objects and code texts are not sent back through the pool's pipe but written to the
+    worker's own file there (each result's object, then its code in UTF-8), and the results carry their
+    lengths instead; returned with them: (file, offset, length) of the chunk's bytes. Sending 60 MB through
+    the pipe costs the parent more than reading it from a file."""
+    global _SPILL
+    results = [_read_and_compile(root, rel, publish_all) for rel in rels]
+    if spill is None:
+        return results, None
+    try:
+        if _SPILL is None or _SPILL[0] != spill:
+            path = os.path.join(spill, str(os.getpid()))
+            _SPILL = (spill, os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 0)
+        folder, fd, offset = _SPILL
+        pieces: list[bytes | memoryview] = []
+        sent: list[Compiled] = []
+        for r in results:  # each result's object, then its code
+            if r.fragment is not None:
+                pieces.append(r.fragment)
+                r = r._replace(fragment=None, spilled=len(r.fragment))
+            if r.code is not None:
+                code = r.code.text.encode("utf-8")
+                pieces.append(code)
+                r = r._replace(code=r.code._replace(text=""), code_spilled=len(code))
+            sent.append(r)
+        data = memoryview(b"".join(pieces))
+        written = 0
+        while written < len(data):
+            written += os.write(fd, data[written:])
+    except OSError:  # no room or no folder: the objects go through the pipe after all
+        _SPILL = None
+        return results, None
+    _SPILL = (folder, fd, offset + len(data))
+    return sent, (str(os.getpid()), offset, len(data))
 
 
 @contextmanager
@@ -176,17 +220,43 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _compile_many(root: Path, jobs: Sequence[str], publish_all: bool) -> Iterator[Compiled]:
-    """Results in file order, as they come (so their code can be checked in Node meanwhile)."""
+    """Results in file order, as they come (so their code can be checked in Node meanwhile). From a pool,
+    objects arrive through files in a temporary folder (see _compile_chunk) as memoryviews."""
     if len(jobs) < PARALLEL_THRESHOLD or (os.cpu_count() or 1) < 2:
         yield from (_read_and_compile(str(root), rel, publish_all) for rel in jobs)
         return
     workers = min(os.cpu_count() or 1, 8)
     size = max(1, min(CHUNK, len(jobs) // (workers * 4)))
-    with ProcessPoolExecutor(workers, initializer=gc.disable) as pool:
-        futures = [pool.submit(_compile_chunk, str(root), jobs[i:i + size], publish_all)
+    with tempfile.TemporaryDirectory(prefix="rulepress-build-") as spill, \
+            ProcessPoolExecutor(workers, initializer=gc.disable) as pool:
+        futures = [pool.submit(_compile_chunk, str(root), jobs[i:i + size], publish_all, spill)
                    for i in range(0, len(jobs), size)]
-        for future in futures:
-            yield from future.result()
+        files: dict[str, int] = {}
+        try:
+            for future in futures:
+                results, where = future.result()
+                if where is None:
+                    yield from results
+                    continue
+                name, offset, length = where
+                if name not in files:
+                    files[name] = os.open(os.path.join(spill, name), os.O_RDONLY)
+                data = memoryview(os.pread(files[name], length, offset))
+                if len(data) != length:
+                    raise OSError(f"{name} in {spill} is shorter than its worker wrote")
+                at = 0
+                for result in results:
+                    fragment, code = result.fragment, None
+                    if result.spilled:
+                        fragment = data[at:at + result.spilled]
+                        at += result.spilled
+                    if result.code_spilled >= 0:
+                        code = data[at:at + result.code_spilled]
+                        at += result.code_spilled
+                    yield result._replace(fragment=fragment, spilled=0, code_utf8=code, code_spilled=-1)
+        finally:
+            for fd in files.values():
+                os.close(fd)
 
 
 class Cache:
@@ -241,7 +311,7 @@ class Cache:
         except sqlite3.Error:
             return {}
 
-    def save(self, snapshot: dict[str, Any], fragments: dict[str, bytes] | None) -> None:
+    def save(self, snapshot: dict[str, Any], fragments: dict[str, bytes | memoryview] | None) -> None:
         """Store the snapshot. `fragments`: objects to keep beside rules.json (None: rules.json now holds
         every published object, so none are kept)."""
         if self.db is None:
@@ -305,7 +375,7 @@ class Catalogue:
     categories: list[list[str]]
     problems: list[Problem]  # from the folder scan, each file, and the checks across files
     file_problems: dict[str, list[list[Any]]]  # content key -> its problems, for files that have any
-    fresh: dict[str, bytes]  # content key -> rules.json object, for what was compiled now
+    fresh: dict[str, bytes | memoryview]  # content key -> rules.json object, for what was compiled now
     parsed: int
     unchanged: bool  # every file, and the set of files, is as the last build saw it
     js: dict[str, list[list[Any]]]  # code key -> its JavaScript problems, lines relative to the code
@@ -335,7 +405,7 @@ class Catalogue:
                 "publish_all": self.publish_all, "node": self.node}
 
 
-def _apply_verdict(result: Compiled, verdict: list[list[Any]], fresh: dict[str, bytes]) -> None:
+def _apply_verdict(result: Compiled, verdict: list[list[Any]], fresh: dict[str, bytes | memoryview]) -> None:
     """A file's JavaScript problems, at its own lines; an error keeps it out of rules.json."""
     if not verdict:
         return
@@ -415,7 +485,7 @@ def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
             todo[rel] = row = [rel, -1, [], "", False, -1, 0, 0, "", "", ""]
             rows.append(row)
     old_js: dict[str, list[list[Any]]] = old.get("js", {})
-    fresh: dict[str, bytes] = {}
+    fresh: dict[str, bytes | memoryview] = {}
     summaries_now: dict[str, list[Any] | None] = {}  # content key -> summary, for what was compiled now
     waiting: dict[str, list[Compiled]] = {}  # code key -> files waiting for Node's verdict on it
 
@@ -456,7 +526,7 @@ def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
                     waiting[code_key].append(result)
                 else:  # each distinct code is checked once, at line 1: its verdict serves every file with it
                     waiting[code_key] = [result]
-                    checker.add(jscheck.Code(code_key, result.code.kind, result.code.text, 1))
+                    checker.add(jscheck.Code(code_key, result.code.kind, result.code_text(), 1))
             fill(result)
         verdicts: dict[str, list[list[Any]]] = {code_key: [] for code_key in waiting}
         for p in checker.finish():
@@ -582,7 +652,7 @@ def _patch(current: _Output, c: Catalogue, published: list[list[Any]]
                 or len(c.categories[new[CATS]]) != 1 or new[KEY] not in c.fresh
                 or not 0 <= old[START] < old[END] <= size):
             return None
-        changes.append((old[START], old[END], c.fresh[new[KEY]]))
+        changes.append((old[START], old[END], bytes(c.fresh[new[KEY]])))
     changes.sort()  # into rules.json's order: groups come in order of first appearance, not file order
     if any(a[1] > b[0] for a, b in itertools.pairwise(changes)):
         return None  # overlapping objects: cannot happen when the shapes match; checked anyway
