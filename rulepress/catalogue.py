@@ -47,20 +47,25 @@ def dumps_indented(value: Any, indent: str = "") -> str:
     return json.dumps(value)
 
 
-def encode_indented(value: Any, indent: str = "") -> bytes:
-    """dumps_indented(value, indent) in UTF-8. orjson writes it (same bytes, ten times faster); what orjson
-    refuses (integers beyond 64 bits) goes through dumps_indented. Floats are not supported: orjson writes
-    them differently, and rules.json has none."""
+def encode_nested(value: Any) -> bytes:
+    """json.dumps(value, indent=2, ensure_ascii=False) in UTF-8, with every line indented six spaces: the
+    value as it sits three levels deep in rules.json (array > group > templates). orjson writes it inside
+    three arrays, which are cut off (same bytes as json's, ten times faster, and cheaper than indenting
+    every line afterwards); what orjson refuses (integers beyond 64 bits) goes through dumps_indented.
+    Floats are not supported: orjson writes them differently, and rules.json has none."""
     try:
-        out = orjson.dumps(value, option=orjson.OPT_INDENT_2)
+        nested = orjson.dumps([[[value]]], option=orjson.OPT_INDENT_2)
     except orjson.JSONEncodeError:
-        return dumps_indented(value, indent).encode("utf-8")
-    return out.replace(b"\n", b"\n" + indent.encode()) if indent else out
+        return (_INDENT + dumps_indented(value, _INDENT)).encode("utf-8")
+    return nested[len(_NEST_OPEN):-len(_NEST_CLOSE)]
+
+
+_NEST_OPEN, _NEST_CLOSE = b"[\n  [\n    [\n", b"\n    ]\n  ]\n]"
 
 
 def fragment(template: Template) -> bytes:
     """The template's object as it appears inside rules.json (UTF-8), indented for its depth."""
-    return _INDENT.encode() + encode_indented(template.to_json(), _INDENT)
+    return encode_nested(template.to_json())
 
 
 def assemble(entries: Sequence[tuple[Sequence[str], bytes | memoryview]]) -> tuple[bytes, list[tuple[int, int]]]:
