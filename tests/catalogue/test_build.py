@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rulepress.build import build, load_catalogue
+from rulepress.build import build, load_catalogue, write_atomic
 from rulepress.catalogue import assemble, dumps_indented, encode_nested, read_rules_json
 from rulepress.errors import ProblemsError, UserError
 
@@ -254,3 +254,23 @@ def test_raw_html_that_looks_like_a_rendered_heading_is_not_one(tmp_path: Path) 
     [template] = read_rules_json(tmp_path / "rules.json")
     assert template["title"] == "Real title"
     assert template["description"] == "<h1>\n"  # source positions are taken out of every tag, raw ones too
+
+
+def test_pieces_are_written_whole_when_the_system_writes_less_than_asked(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """rules.json is written in pieces with writev; a short write (which the system may do) must go on
+    from where it stopped. os.writev is made to write at most 7,001 bytes a call."""
+    real = os.writev
+    calls = []
+
+    def short(fd: int, buffers: list[memoryview]) -> int:
+        calls.append(len(buffers))
+        joined = b"".join(bytes(b) for b in buffers)
+        return real(fd, [joined[:7001]])
+
+    monkeypatch.setattr(os, "writev", short)
+    pieces = [bytes([65 + n % 26]) * (n * 37 % 5000) for n in range(2500)]
+    target = tmp_path / "out.json"
+    write_atomic(target, pieces)
+    assert target.read_bytes() == b"".join(pieces)
+    assert len(calls) > 3
