@@ -96,11 +96,12 @@ class Compiled(NamedTuple):
         return self.code.text if self.code_utf8 is None else bytes(self.code_utf8).decode("utf-8")
 
 
-def compile_file(path: str, key: str, data: bytes, publish_all: bool) -> Compiled:
+def compile_file(path: str, key: str, data: bytes, publish_all: bool,
+                 stat: tuple[int, list[int]] | None = None) -> Compiled:
     template, problems = parse_template(path, data, publish_all=publish_all, with_tests=False)
     found = [[p.line, p.message, p.severity] for p in problems]
     if template is None:
-        return Compiled(path, key, [None, [], found, False, None], None, None)
+        return Compiled(path, key, [None, [], found, False, None], None, None, stat=stat)
     broken = any(p.severity == "error" for p in problems)
     published = template.gallery and not broken
     code_key = xxhash.xxh3_128_hexdigest(f"{template.kind}\0{template.code}".encode())
@@ -108,7 +109,8 @@ def compile_file(path: str, key: str, data: bytes, publish_all: bool) -> Compile
     info = [summary, list(template.categories), found, published, code_key]
     obj = fragment(template) if published else None
     return Compiled(path, key, info, obj, jscheck.Code(path, template.kind, template.code, template.code_line),
-                    _digest(obj) if obj is not None else "", _dumps(summary).decode() if summary is not None else "")
+                    _digest(obj) if obj is not None else "", _dumps(summary).decode() if summary is not None else "",
+                    stat)
 
 
 def _digest(data: bytes | memoryview) -> str:
@@ -162,7 +164,7 @@ def _read_and_compile(root: str, rel: str, publish_all: bool, root_fd: int | Non
     except OSError as exc:
         problem = [1, f"cannot read the file: {exc.strerror or exc}", "error"]
         return Compiled(rel, _UNREADABLE + rel, [None, [], [problem], False, None], None, None)
-    return compile_file(rel, _key(rel, data, publish_all), data, publish_all)._replace(stat=stat)
+    return compile_file(rel, _key(rel, data, publish_all), data, publish_all, stat)
 
 
 # In a pool worker: the file its objects go to, as (folder, descriptor, size so far).
@@ -196,14 +198,19 @@ def _compile_chunk(root: str, rels: Sequence[str], publish_all: bool, spill: str
         pieces: list[bytes | memoryview] = []
         sent: list[Compiled] = []
         for r in results:  # each result's object, then its code
+            if r.fragment is None and r.code is None:
+                sent.append(r)
+                continue
+            spilled = code_spilled = -1
             if r.fragment is not None:
                 pieces.append(r.fragment)
-                r = r._replace(fragment=None, spilled=len(r.fragment))
+                spilled = len(r.fragment)
             if r.code is not None:
                 code = r.code.text.encode("utf-8")
                 pieces.append(code)
-                r = r._replace(code=r.code._replace(text=""), code_spilled=len(code))
-            sent.append(r)
+                code_spilled = len(code)
+            sent.append(r._replace(fragment=None, spilled=max(spilled, 0), code_spilled=code_spilled,
+                                   code=None if r.code is None else r.code._replace(text="")))
         data = memoryview(b"".join(pieces))
         written = 0
         while written < len(data):
@@ -234,11 +241,16 @@ def _compile_many(root: Path, jobs: Sequence[str], publish_all: bool) -> Iterato
         yield from (_read_and_compile(str(root), rel, publish_all) for rel in jobs)
         return
     workers = min(os.cpu_count() or 1, 8)
-    size = max(1, min(CHUNK, len(jobs) // (workers * 4)))
+    # chunks shrink towards the end (a quarter of what is left per worker, at most CHUNK), so the workers
+    # finish together instead of one of them working through a whole last chunk alone
+    bounds = [0]
+    while bounds[-1] < len(jobs):
+        left = len(jobs) - bounds[-1]
+        bounds.append(bounds[-1] + max(1, min(CHUNK, left // (workers * 4), left), min(25, left)))
     with tempfile.TemporaryDirectory(prefix="rulepress-build-") as spill, \
             ProcessPoolExecutor(workers, initializer=gc.disable) as pool:
-        futures = [pool.submit(_compile_chunk, str(root), jobs[i:i + size], publish_all, spill)
-                   for i in range(0, len(jobs), size)]
+        futures = [pool.submit(_compile_chunk, str(root), jobs[a:b], publish_all, spill)
+                   for a, b in itertools.pairwise(bounds)]
         files: dict[str, int] = {}
         try:
             for future in futures:
@@ -254,6 +266,9 @@ def _compile_many(root: Path, jobs: Sequence[str], publish_all: bool) -> Iterato
                     raise OSError(f"{name} in {spill} is shorter than its worker wrote")
                 at = 0
                 for result in results:
+                    if not result.spilled and result.code_spilled < 0:
+                        yield result
+                        continue
                     fragment, code = result.fragment, None
                     if result.spilled:
                         fragment = data[at:at + result.spilled]
@@ -450,7 +465,15 @@ def _old_rows(old: dict[str, Any]) -> list[list[Any]]:
 
 def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
     """Every file's row (from the cache where its content is unchanged) and every problem."""
-    entries, problems = _scan(cfg)
+    checker = jscheck.Checker()
+    try:
+        return _compile_catalogue(cfg, checker)
+    except BaseException:
+        checker.close()  # Node may have been started early
+        raise
+
+
+def _compile_catalogue(cfg: config.RepoConfig, checker: jscheck.Checker) -> Catalogue:
     publish_all = cfg.publish == "all"
     cache = Cache(cfg.root)
     old = cache.snapshot()
@@ -460,6 +483,9 @@ def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
         # setting, or another Node (an upgrade), nothing in it holds, and every file is compiled again
         old = {}
     old_rows = _old_rows(old)
+    if not old_rows:  # a cold build checks code: Node starts up while the folder is read
+        checker.start()
+    entries, problems = _scan(cfg)
     by_path = {row[PATH]: row for row in old_rows}
     by_key = {row[KEY]: row for row in old_rows}
     categories: list[list[str]] = list(old.get("categories", []))
@@ -519,7 +545,6 @@ def compile_catalogue(cfg: config.RepoConfig) -> Catalogue:
         else:
             file_problems.pop(result.key, None)
 
-    checker = jscheck.Checker()
     with _gc_paused():
         # rows are filled as results arrive, while the workers go on; a file whose code Node finds broken
         # is filled again once the verdict is in

@@ -38,13 +38,17 @@ class Checker:
         self._script = resources.as_file(resources.files("rulepress").joinpath("js/syntax_check.js"))
         self._broken = False
 
-    def add(self, code: Code) -> None:
+    def start(self) -> None:
+        """Start Node now (add() starts it otherwise): its start-up then overlaps the caller's work."""
         if self.proc is None:
             script_path = self._script.__enter__()
             self.proc = subprocess.Popen([self.node or find_node(), str(script_path)], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                          encoding="utf-8")
-        assert self.proc.stdin is not None
+
+    def add(self, code: Code) -> None:
+        self.start()
+        assert self.proc is not None and self.proc.stdin is not None
         line = json.dumps({"i": len(self.codes), "kind": code.kind, "code": code.text}) + "\n"
         self.codes.append(code)
         if not self._broken:
@@ -52,6 +56,13 @@ class Checker:
                 self.proc.stdin.write(line)
             except BrokenPipeError:
                 self._broken = True  # Node died; finish() reports what it said
+
+    def close(self) -> None:
+        """Stop Node without its verdicts (the caller failed before finish)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+            self._script.__exit__(None, None, None)
 
     def finish(self) -> list[Problem]:
         """Every problem found, at markdown lines."""

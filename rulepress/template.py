@@ -139,9 +139,10 @@ def _heading_text(source: Source, start: int, end: int) -> str:
     else:
         lines = source.lines(start, end)
     first = lines[0]
-    if _ATX_RE.match(first):
-        text = _ATX_RE.sub("", first, count=1)
-        return _ATX_CLOSE_RE.sub("", text).strip()
+    atx = _ATX_RE.match(first)
+    if atx:
+        text = first[atx.end():]
+        return (_ATX_CLOSE_RE.sub("", text) if "#" in text else text).strip()
     parts: list[str] = []
     for i, line in enumerate(lines):
         if i and _SETEXT_RE.match(line):
