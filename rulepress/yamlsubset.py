@@ -19,6 +19,7 @@ with hypothesis that whenever this returns a value, PyYAML returns the same one.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -40,7 +41,17 @@ _ITEM_RE = re.compile(r"([ ]*)-(?:[ ]+(.*\S))?[ ]*\Z")
 _SINGLE_RE = re.compile(r"'((?:[^']++|'')*+)'\Z")
 _DOUBLE_RE = re.compile(r"\"([^\"\\]*)\"\Z")
 # what PyYAML reads as a line break or refuses as unprintable, and tabs: all left to PyYAML
-_AWKWARD_RE = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_AWKWARD = "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+_ASCII_AWKWARD_RE = re.compile("[\x00-\x09\x0b-\x1f\x7f]")  # the same class, within ASCII
+
+
+@functools.cache
+def _awkward_re() -> re.Pattern[str]:
+    return re.compile(_AWKWARD)  # 4 ms to compile: only when some front matter is not ASCII
+
+
+def _awkward(text: str) -> bool:
+    return (_ASCII_AWKWARD_RE if text.isascii() else _awkward_re()).search(text) is not None
 
 
 # YAML caps a simple key at 1024 characters; lines near that length (key or not) are left to PyYAML
@@ -204,7 +215,7 @@ def load(text: str) -> dict[str, Any] | None:
 def load_with_lines(text: str) -> tuple[dict[str, Any], dict[str, int]] | None:
     """load(text), and the 0-based line of each top-level key written as a bare name ([A-Za-z_][\\w-]*,
     the keys a line-by-line reader finds: the front matter reader reports problems at these lines)."""
-    if _AWKWARD_RE.search(text) or _LONG_LINE_RE.search(text):
+    if _awkward(text) or _LONG_LINE_RE.search(text):
         return None
     key_lines: dict[str, int] = {}
     try:

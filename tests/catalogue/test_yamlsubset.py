@@ -3,6 +3,7 @@ same value (types included); whatever PyYAML refuses, it refuses too (it hands i
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +149,12 @@ def test_fast_reader_takes_every_starter_template() -> None:
                                   "a:\n  " + "k" * 1030 + ": v"])
 def test_beyond_the_subset_goes_to_pyyaml(text: str) -> None:
     assert yamlsubset.load(text) is None
+
+
+def test_the_ascii_check_for_awkward_characters_is_the_full_one() -> None:
+    """Front matter in ASCII is checked with a small pattern; it must refuse exactly what the full one does."""
+    full = re.compile(yamlsubset._AWKWARD)
+    for code in [*range(0x300), 0x2028, 0x2029, 0xd7ff, 0xfeff, 0xfffe, 0x1f600]:
+        text = f"a{chr(code)}b"
+        assert yamlsubset._awkward(text) == (full.search(text) is not None), hex(code)
+        assert yamlsubset._awkward(chr(code)) == (full.search(chr(code)) is not None), hex(code)
