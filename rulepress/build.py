@@ -39,7 +39,7 @@ from rulepress import __version__, config, jscheck, validate
 from rulepress.catalogue import assemble_pieces, file_order_key, fragment
 from rulepress.errors import Problem, ProblemsError, UserError
 from rulepress.model import Template
-from rulepress.template import parse_template
+from rulepress.template import parse_template, parse_templates
 
 CACHE_DIR = ".rulepress-cache"
 
@@ -98,19 +98,32 @@ class Compiled(NamedTuple):
 
 def compile_file(path: str, key: str, data: bytes, publish_all: bool,
                  stat: tuple[int, list[int]] | None = None) -> Compiled:
-    template, problems = parse_template(path, data, publish_all=publish_all, with_tests=False)
-    found = [[p.line, p.message, p.severity] for p in problems]
-    if template is None:
-        return Compiled(path, key, [None, [], found, False, None], None, None, stat=stat)
-    broken = any(p.severity == "error" for p in problems)
-    published = template.gallery and not broken
-    code_key = xxhash.xxh3_128_hexdigest(f"{template.kind}\0{template.code}".encode())
-    summary = None if broken else list(validate.summarize(template))
-    info = [summary, list(template.categories), found, published, code_key]
-    obj = fragment(template) if published else None
-    return Compiled(path, key, info, obj, jscheck.Code(path, template.kind, template.code, template.code_line),
-                    _digest(obj) if obj is not None else "", _dumps(summary).decode() if summary is not None else "",
-                    stat)
+    return compile_files([(path, key, data, stat)], publish_all)[0]
+
+
+def compile_files(files: Sequence[tuple[str, str, bytes, tuple[int, list[int]] | None]],
+                  publish_all: bool) -> list[Compiled]:
+    """Each (path, content key, bytes, stat) compiled, in order: parsed stage by stage (see parse_templates),
+    then its info, rules.json object and code."""
+    parsed = parse_templates([(path, data) for path, _, data, _ in files], publish_all=publish_all,
+                             with_tests=False)
+    out: list[Compiled] = []
+    for (path, key, _, stat), (template, problems) in zip(files, parsed, strict=True):
+        found = [[p.line, p.message, p.severity] for p in problems]
+        if template is None:
+            out.append(Compiled(path, key, [None, [], found, False, None], None, None, stat=stat))
+            continue
+        broken = any(p.severity == "error" for p in problems)
+        published = template.gallery and not broken
+        code_key = xxhash.xxh3_128_hexdigest(f"{template.kind}\0{template.code}".encode())
+        summary = None if broken else list(validate.summarize(template))
+        info = [summary, list(template.categories), found, published, code_key]
+        obj = fragment(template) if published else None
+        out.append(Compiled(path, key, info, obj, jscheck.Code(path, template.kind, template.code,
+                                                                template.code_line),
+                            _digest(obj) if obj is not None else "",
+                            _dumps(summary).decode() if summary is not None else "", stat))
+    return out
 
 
 def _digest(data: bytes | memoryview) -> str:
@@ -158,13 +171,22 @@ def _read_stat(path: str, dir_fd: int | None = None) -> tuple[bytes, tuple[int, 
 _UNREADABLE = "unreadable "  # the key of a file that could not be read (content keys are hex digests)
 
 
-def _read_and_compile(root: str, rel: str, publish_all: bool, root_fd: int | None = None) -> Compiled:
-    try:
-        data, stat = _read_stat(rel, root_fd) if root_fd is not None else _read_stat(os.path.join(root, rel))
-    except OSError as exc:
-        problem = [1, f"cannot read the file: {exc.strerror or exc}", "error"]
-        return Compiled(rel, _UNREADABLE + rel, [None, [], [problem], False, None], None, None)
-    return compile_file(rel, _key(rel, data, publish_all), data, publish_all, stat)
+def _read_and_compile(root: str, rels: Sequence[str], publish_all: bool, root_fd: int | None = None
+                      ) -> list[Compiled]:
+    """Read these files (relative to root, or to root_fd's folder) and compile them, in order; a file that
+    cannot be read compiles to its error."""
+    done: dict[int, Compiled] = {}
+    readable: list[tuple[str, str, bytes, tuple[int, list[int]] | None]] = []
+    for i, rel in enumerate(rels):
+        try:
+            data, stat = _read_stat(rel, root_fd) if root_fd is not None else _read_stat(os.path.join(root, rel))
+        except OSError as exc:
+            problem = [1, f"cannot read the file: {exc.strerror or exc}", "error"]
+            done[i] = Compiled(rel, _UNREADABLE + rel, [None, [], [problem], False, None], None, None)
+            continue
+        readable.append((rel, _key(rel, data, publish_all), data, stat))
+    compiled = iter(compile_files(readable, publish_all))
+    return [done[i] if i in done else next(compiled) for i in range(len(rels))]
 
 
 # In a pool worker: the file its objects go to, as (folder, descriptor, size so far).
@@ -184,7 +206,7 @@ def _compile_chunk(root: str, rels: Sequence[str], publish_all: bool, spill: str
     except OSError:
         root_fd = None  # each file's own error says what is wrong
     try:
-        results = [_read_and_compile(root, rel, publish_all, root_fd) for rel in rels]
+        results = _read_and_compile(root, rels, publish_all, root_fd)
     finally:
         if root_fd is not None:
             os.close(root_fd)
@@ -238,7 +260,8 @@ def _compile_many(root: Path, jobs: Sequence[str], publish_all: bool) -> Iterato
     """Results in file order, as they come (so their code can be checked in Node meanwhile). From a pool,
     objects arrive through files in a temporary folder (see _compile_chunk) as memoryviews."""
     if len(jobs) < PARALLEL_THRESHOLD or (os.cpu_count() or 1) < 2:
-        yield from (_read_and_compile(str(root), rel, publish_all) for rel in jobs)
+        for i in range(0, len(jobs), 50):
+            yield from _read_and_compile(str(root), jobs[i:i + 50], publish_all)
         return
     workers = min(os.cpu_count() or 1, 8)
     # chunks shrink towards the end (a quarter of what is left per worker, at most CHUNK), so the workers

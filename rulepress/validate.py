@@ -10,7 +10,7 @@ import difflib
 import functools
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rulepress.errors import Problem
@@ -76,6 +76,18 @@ def infer_kind(code: str) -> Kind | None:
     return None
 
 
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and value.strip() != ""
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, list)
+
+
 class _Meta:
     """Typed access to front matter values, recording a problem for each wrong one."""
 
@@ -90,31 +102,37 @@ class _Meta:
         self.problems.append(Problem(self.path, self.line(key), message,
                                      "warning" if severity == "warning" else "error"))
 
-    def get(self, key: str, default: Any, check: Callable[[Any], bool], expected: str) -> Any:
+    def get(self, key: str, default: Any, check: Callable[[Any], bool], expected: str | Callable[[], str]) -> Any:
+        """The value of `key` (default when absent or wrong); `expected` words what it should be (a callable
+        to put the words together only when they are needed)."""
         if key not in self.meta:
             return default
         value = self.meta[key]
         if not check(value):
-            self.error(key, f"'{key}' must be {expected}, not {_show(value)}")
+            words = expected() if callable(expected) else expected
+            self.error(key, f"'{key}' must be {words}, not {_show(value)}")
             return default
         return value
 
     def boolean(self, key: str, default: bool) -> bool:
-        return bool(self.get(key, default, lambda v: isinstance(v, bool), "true or false"))
+        value = self.meta.get(key, default)
+        if value is True or value is False:  # the common case, without a call
+            return value
+        return bool(self.get(key, default, _is_bool, "true or false"))
 
     def string(self, key: str, default: str | None) -> str | None:
-        value = self.get(key, default, lambda v: isinstance(v, str) and v.strip() != "",
-                         "a non-empty string")
+        value = self.get(key, default, _is_text, "a non-empty string")
         return None if value is None else str(value)
 
-    def choice(self, key: str, default: str, choices: Iterable[str]) -> str:
-        options = tuple(choices)
-        value = self.get(key, default, lambda v: v in options,
-                         "one of " + ", ".join(options))
-        return str(value)
+    def choice(self, key: str, default: str, choices: Sequence[str]) -> str:
+        if key not in self.meta:
+            return default
+        return str(self.get(key, default, choices.__contains__, lambda: "one of " + ", ".join(choices)))
 
     def names(self, key: str, pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
-        value = self.get(key, [], lambda v: isinstance(v, list), f"a list of {what}")
+        if key not in self.meta:
+            return ()
+        value = self.get(key, [], _is_list, lambda: f"a list of {what}")
         out: list[str] = []
         for item in value:
             if not isinstance(item, str) or not pattern.match(item):
@@ -160,11 +178,17 @@ def _rule_settings(m: _Meta) -> RuleSettings:
     )
 
 
+_TRIGGER_NAMES = tuple(TRIGGERS)
+_VERSION_RE = re.compile(r"v\d+")
+
+
+def _is_version(value: Any) -> bool:
+    return isinstance(value, str) and _VERSION_RE.fullmatch(value) is not None
+
+
 def _action_settings(m: _Meta) -> ActionSettings:
-    trigger = m.choice("trigger", "post-login", TRIGGERS)
-    version = m.get("trigger_version", TRIGGERS[trigger][0],
-                    lambda v: isinstance(v, str) and re.fullmatch(r"v\d+", v) is not None,
-                    "a version such as 'v3'")
+    trigger = m.choice("trigger", "post-login", _TRIGGER_NAMES)
+    version = m.get("trigger_version", TRIGGERS[trigger][0], _is_version, "a version such as 'v3'")
     deps_raw = m.get("dependencies", {}, lambda v: isinstance(v, dict),
                      "a mapping of npm package names to exact versions")
     deps: list[tuple[str, str]] = []

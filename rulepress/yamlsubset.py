@@ -121,6 +121,19 @@ def _key(text: str) -> str:
     return key
 
 
+# bare-name keys already read (what _key makes of them), and a marker for a value not in a memo
+_SIMPLE_KEYS: dict[str, str] = {}
+_UNKNOWN = object()
+
+
+def _simple_key(text: str) -> str:
+    key = _key(text) if text[0] in _RESOLVED_FIRST else text
+    if len(_SIMPLE_KEYS) >= _RESOLVED_MAX:
+        _SIMPLE_KEYS.clear()
+    _SIMPLE_KEYS[text] = key
+    return key
+
+
 def _flow_list(text: str) -> list[Any]:
     inner = text[1:-1].strip(" ")
     if not inner:
@@ -145,6 +158,7 @@ _TOP_KEY_RE = re.compile(r"(?:([A-Za-z_][A-Za-z0-9_-]*)|([A-Za-z_][A-Za-z0-9_./-
 def _parse(lines: list[str], key_lines: dict[str, int]) -> dict[str, Any]:
     """The mapping; key_lines gets the 0-based line of each top-level key written as a bare name."""
     out: dict[str, Any] = {}
+    plain = _RESOLVED[_PLAIN_RE]
     i, n = 0, len(lines)
     while i < n:
         line = lines[i]
@@ -156,7 +170,7 @@ def _parse(lines: list[str], key_lines: dict[str, int]) -> dict[str, Any]:
             raise _Unsupported
         simple, raw, value = m.groups()
         if simple is not None:
-            key = _key(simple) if simple[0] in _RESOLVED_FIRST else simple
+            key = _SIMPLE_KEYS.get(simple) or _simple_key(simple)
             if key in out:
                 raise _Unsupported  # PyYAML's rule for repeated keys is its own
             key_lines[key] = i - 1
@@ -165,9 +179,13 @@ def _parse(lines: list[str], key_lines: dict[str, int]) -> dict[str, Any]:
             if key in out:
                 raise _Unsupported
         if value:
-            if value[0] == "#":
+            known = plain.get(value, _UNKNOWN)  # the memo of _scalar, looked up here: most values are in it
+            if known is not _UNKNOWN:
+                out[key] = known
+            elif value[0] == "#":
                 raise _Unsupported  # `key: # comment`
-            out[key] = _value(value)
+            else:
+                out[key] = _value(value)
             continue
         # a block below the key: list items or one level of mapping, or nothing (null)
         start = i
