@@ -543,7 +543,8 @@ def _compile_catalogue(cfg: config.RepoConfig, checker: jscheck.Checker) -> Cata
             rows.append(row)
     old_js: dict[str, list[list[Any]]] = old.get("js", {})
     fresh: dict[str, bytes | memoryview] = {}
-    summaries_now: dict[str, list[Any] | None] = {}  # content key -> summary, for what was compiled now
+    # content key -> summary, for what was compiled now (made as results arrive, while the workers go on)
+    summaries_now: dict[str, validate.Summary | None] = {}
     waiting: dict[str, list[Compiled]] = {}  # code key -> files waiting for Node's verdict on it
 
     def fill(result: Compiled) -> None:
@@ -562,7 +563,7 @@ def _compile_catalogue(cfg: config.RepoConfig, checker: jscheck.Checker) -> Cata
         row[DIGEST] = result.digest if published else ""
         row[CODE] = code_key or ""
         row[SUM] = result.summary_json if summary is not None else ""
-        summaries_now[result.key] = summary
+        summaries_now[result.key] = None if summary is None else validate.Summary(*summary)
         if found:
             file_problems[result.key] = found
         else:
@@ -602,7 +603,7 @@ def _compile_catalogue(cfg: config.RepoConfig, checker: jscheck.Checker) -> Cata
         digest = _digest("\n".join(row[SUM] for row in rows).encode())
         cross = old.get("cross")
         if not (isinstance(cross, list) and len(cross) == 2 and cross[0] == digest):
-            summaries = [validate.Summary(*(summaries_now.get(row[KEY]) or json.loads(row[SUM])))
+            summaries = [summaries_now.get(row[KEY]) or validate.Summary(*json.loads(row[SUM]))
                          for row in rows if row[SUM]]
             cross = [digest, [[p.path, p.line, p.message, p.severity] for p in validate.check_catalogue(summaries)]]
         problems.extend(Problem(*p) for p in cross[1])

@@ -9,8 +9,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rulepress.errors import Problem
@@ -375,6 +374,20 @@ def summarize(t: Template) -> Summary:
                    t.meta_lines.get("trigger", 1))
 
 
+def _duplicates(items: Iterable[tuple[Any, Summary]]) -> Iterator[tuple[Summary, Summary]]:
+    """(first, later) for every item whose key an earlier one had, grouped by key in order of first use."""
+    first: dict[Any, Summary] = {}
+    later: dict[Any, list[Summary]] = {}
+    for key, s in items:
+        seen = first.setdefault(key, s)
+        if seen is not s:
+            later.setdefault(key, []).append(s)
+    if later:
+        for key, s in first.items():
+            for dup in later.get(key, ()):
+                yield s, dup
+
+
 def check_catalogue(summaries: Sequence[Summary]) -> list[Problem]:
     """Checks across files: duplicate names and orders, per-tenant and per-trigger limits."""
     problems: list[Problem] = []
@@ -385,33 +398,30 @@ def check_catalogue(summaries: Sequence[Summary]) -> list[Problem]:
             problems.append(Problem(s.path, 1, f"id clashes with {first.path}: ids must differ in more "
                                                f"than letter case (they are file names)"))
     published = [s for s in summaries if s.gallery]
-    by_name: dict[tuple[str, str], list[Summary]] = defaultdict(list)
+    for first, s in _duplicates(((s.kind, s.name.lower()), s) for s in published):
+        problems.append(Problem(s.path, s.name_line, f"{s.kind} name '{s.name}' is already used by {first.path}"))
+    for first, s in _duplicates(((s.stage, s.order), s) for s in published
+                                if s.stage is not None and s.order is not None):
+        problems.append(Problem(s.path, s.order_line,
+                                f"order {s.order} in stage {s.stage} is already used by {first.path}"))
+    by_trigger: dict[str, list[Summary]] = {}
+    actions = 0
     for s in published:
-        by_name[(s.kind, s.name.lower())].append(s)
-    for (kind, _), same in by_name.items():
-        for s in same[1:]:
-            problems.append(Problem(s.path, s.name_line,
-                                    f"{kind} name '{s.name}' is already used by {same[0].path}"))
-    orders: dict[tuple[str, int], list[Summary]] = defaultdict(list)
-    for s in published:
-        if s.stage is not None and s.order is not None:
-            orders[(s.stage, s.order)].append(s)
-    for (stage, order), same in orders.items():
-        for s in same[1:]:
-            problems.append(Problem(s.path, s.order_line,
-                                    f"order {order} in stage {stage} is already used by {same[0].path}"))
-    actions = [s for s in published if s.trigger is not None]
-    if len(actions) > MAX_ACTIONS:
-        problems.append(Problem(actions[MAX_ACTIONS].path, 1,
+        if s.trigger is not None:
+            actions += 1
+            if actions == MAX_ACTIONS + 1:
+                over_tenant = s
+            by_trigger.setdefault(s.trigger, []).append(s)
+    if actions > MAX_ACTIONS:
+        problems.append(Problem(over_tenant.path, 1,
                                 f"a tenant holds at most {MAX_ACTIONS} actions; the catalogue publishes "
-                                f"{len(actions)} (fine for a gallery; an environment must choose fewer)",
+                                f"{actions} (fine for a gallery; an environment must choose fewer)",
                                 "warning"))
-    per_trigger = Counter(s.trigger for s in actions)
-    for trigger, count in per_trigger.items():
-        if count > MAX_ACTIONS_PER_TRIGGER:
-            over = [s for s in actions if s.trigger == trigger]
-            problems.append(Problem(over[MAX_ACTIONS_PER_TRIGGER].path, over[MAX_ACTIONS_PER_TRIGGER].trigger_line,
+    for trigger, bound in by_trigger.items():
+        if len(bound) > MAX_ACTIONS_PER_TRIGGER:
+            over = bound[MAX_ACTIONS_PER_TRIGGER]
+            problems.append(Problem(over.path, over.trigger_line,
                                     f"at most {MAX_ACTIONS_PER_TRIGGER} actions can be bound to "
-                                    f"{trigger}; the catalogue publishes {count} (an environment must "
+                                    f"{trigger}; the catalogue publishes {len(bound)} (an environment must "
                                     f"choose fewer)", "warning"))
     return problems
