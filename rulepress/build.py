@@ -14,6 +14,7 @@ text (a verdict is cached by code, so a change to a description never needs Node
 from __future__ import annotations
 
 import bisect
+import functools
 import gc
 import hashlib
 import itertools
@@ -24,7 +25,6 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +35,7 @@ import xxhash
 import yaml
 from cmarkgfm import _cmark
 
-from rulepress import __version__, config, jscheck, validate
+from rulepress import __version__, config, forkpool, jscheck, validate
 from rulepress.catalogue import assemble_pieces, file_order_key, fragment
 from rulepress.errors import Problem, ProblemsError, UserError
 from rulepress.model import Template
@@ -270,14 +270,12 @@ def _compile_many(root: Path, jobs: Sequence[str], publish_all: bool) -> Iterato
     while bounds[-1] < len(jobs):
         left = len(jobs) - bounds[-1]
         bounds.append(bounds[-1] + max(1, min(CHUNK, left // (workers * 4), left), min(25, left)))
-    with tempfile.TemporaryDirectory(prefix="rulepress-build-") as spill, \
-            ProcessPoolExecutor(workers, initializer=gc.disable) as pool:
-        futures = [pool.submit(_compile_chunk, str(root), jobs[a:b], publish_all, spill)
-                   for a, b in itertools.pairwise(bounds)]
+    with tempfile.TemporaryDirectory(prefix="rulepress-build-") as spill:
+        chunks = [jobs[a:b] for a, b in itertools.pairwise(bounds)]
+        task = functools.partial(_compile_chunk, str(root), publish_all=publish_all, spill=spill)
         files: dict[str, int] = {}
         try:
-            for future in futures:
-                results, where = future.result()
+            for results, where in forkpool.map_chunks(task, chunks, workers):
                 if where is None:
                     yield from results
                     continue
