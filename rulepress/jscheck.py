@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import NamedTuple
 
+from rulepress import nodestart
 from rulepress.errors import Problem, UserError
 from rulepress.model import Kind
 
@@ -42,9 +43,10 @@ class Checker:
         """Start Node now (add() starts it otherwise): its start-up then overlaps the caller's work."""
         if self.proc is None:
             script_path = self._script.__enter__()
-            self.proc = subprocess.Popen([self.node or find_node(), str(script_path)], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                         encoding="utf-8")
+            node = self.node or find_node()
+            self.proc = nodestart.take(node, str(script_path)) or subprocess.Popen(
+                [node, str(script_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                text=True, encoding="utf-8")
 
     def add(self, code: Code) -> None:
         self.start()
