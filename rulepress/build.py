@@ -89,11 +89,7 @@ class Compiled(NamedTuple):
     stat: tuple[int, list[int]] | None = None  # size and stamp, taken from the open file before reading it
     spilled: int = 0  # the object's length, while it travels through a file (then fragment is None)
     code_spilled: int = -1  # the code's UTF-8 length, while it travels through a file (code.text is "")
-    code_utf8: memoryview | None = None  # the code, when it came through a file (see code_text)
-
-    def code_text(self) -> str:
-        assert self.code is not None
-        return self.code.text if self.code_utf8 is None else bytes(self.code_utf8).decode("utf-8")
+    code_utf8: memoryview | None = None  # the code in UTF-8, when it came through a file (code.text is "")
 
 
 def compile_file(path: str, key: str, data: bytes, publish_all: bool,
@@ -581,7 +577,7 @@ def _compile_catalogue(cfg: config.RepoConfig, checker: jscheck.Checker) -> Cata
                     waiting[code_key].append(result)
                 else:  # each distinct code is checked once, at line 1: its verdict serves every file with it
                     waiting[code_key] = [result]
-                    checker.add(jscheck.Code(code_key, result.code.kind, result.code_text(), 1))
+                    checker.add(jscheck.Code(code_key, result.code.kind, result.code.text, 1), result.code_utf8)
             fill(result)
         verdicts: dict[str, list[list[Any]]] = {code_key: [] for code_key in waiting}
         for p in checker.finish():

@@ -35,7 +35,7 @@ class Checker:
     def __init__(self, node: str | None = None) -> None:
         self.node = node
         self.codes: list[Code] = []
-        self.proc: subprocess.Popen[str] | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self._script = resources.as_file(resources.files("rulepress").joinpath("js/syntax_check.js"))
         self._broken = False
 
@@ -45,17 +45,20 @@ class Checker:
             script_path = self._script.__enter__()
             node = self.node or find_node()
             self.proc = nodestart.take(node, str(script_path)) or subprocess.Popen(
-                [node, str(script_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                text=True, encoding="utf-8")
+                [node, str(script_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
-    def add(self, code: Code) -> None:
+    def add(self, code: Code, utf8: bytes | memoryview | None = None) -> None:
+        """Send `code` to be checked: its text, or the same text already in UTF-8 (utf8), which saves
+        encoding it. Each is framed as a line "number kind length" and that many bytes."""
         self.start()
         assert self.proc is not None and self.proc.stdin is not None
-        line = json.dumps({"i": len(self.codes), "kind": code.kind, "code": code.text}) + "\n"
+        data = code.text.encode("utf-8") if utf8 is None else utf8
+        header = f"{len(self.codes)} {code.kind} {len(data)}\n".encode()
         self.codes.append(code)
         if not self._broken:
             try:
-                self.proc.stdin.write(line)
+                self.proc.stdin.write(header)
+                self.proc.stdin.write(data)
             except BrokenPipeError:
                 self._broken = True  # Node died; finish() reports what it said
 
@@ -71,10 +74,11 @@ class Checker:
         if self.proc is None:
             return []
         try:
-            out, err = self.proc.communicate()
+            out, err_bytes = self.proc.communicate()
         finally:
             self._script.__exit__(None, None, None)
         if self.proc.returncode != 0 or self._broken:
+            err = err_bytes.decode("utf-8", "replace")
             raise UserError(f"the JavaScript syntax check failed to run in Node: {err.strip()[-500:]}")
         problems = []
         for item in json.loads(out):

@@ -16,7 +16,7 @@ import subprocess
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js", "syntax_check.js")
 CACHE_FILE = os.path.join(".rulepress-cache", "build.sqlite")  # build.CACHE_DIR's database
 
-_early: tuple[str, subprocess.Popen[str]] | None = None
+_early: tuple[str, subprocess.Popen[bytes]] | None = None
 
 
 def _which_node() -> str | None:
@@ -38,14 +38,14 @@ def start(root: str) -> None:
         return  # the build says what is missing, when it needs Node
     try:
         proc = subprocess.Popen([node, SCRIPT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, encoding="utf-8")
+                                stderr=subprocess.PIPE)
     except OSError:
         return
     _early = (node, proc)
     atexit.register(_stop)
 
 
-def take(node: str, script: str) -> subprocess.Popen[str] | None:
+def take(node: str, script: str) -> subprocess.Popen[bytes] | None:
     """The early Node, when it runs `script` with this `node` binary (else it is stopped): None if none."""
     global _early
     if _early is None:
@@ -58,7 +58,7 @@ def take(node: str, script: str) -> subprocess.Popen[str] | None:
     return None
 
 
-def _kill(proc: subprocess.Popen[str]) -> None:
+def _kill(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.kill()
     proc.communicate()

@@ -1,4 +1,4 @@
-// Syntax checks for rulepress: reads a JSON array of {i, kind, code} on stdin and writes a JSON array of
+// Syntax checks for rulepress: reads code items on stdin (below) and writes a JSON array of
 // {i, line, message, severity} for every problem. Code is compiled, never run: a rule is compiled as a
 // parenthesised expression and evaluated in an empty context (no require, no process) with a short
 // timeout to see that it is a function; an action is compiled as a CommonJS module body.
@@ -65,34 +65,46 @@ function checkAction(code) {
   return [];
 }
 
-// Input: one JSON item per line, checked as it arrives (the build streams them while it parses files).
+// Each item is checked as it arrives (the build streams them while it parses files).
 const out = [];
 const rules = [];
 const push = (i, found) => {
   for (const p of found) out.push({ i, line: p.line, message: p.message, severity: p.severity || 'error' });
 };
-function take(line) {
-  if (!line) return;
-  const item = JSON.parse(line);
+// Rules that compile are evaluated in batches of RULE_BATCH as they come, so little is left for the end.
+const RULE_BATCH = 200;
+function evaluatePending() {
+  const batch = rules.splice(0, rules.length);
+  evaluateRules(batch.map((r) => r.code)).forEach((result, k) => push(batch[k].i, ruleProblems(result)));
+}
+function take(item) {
   if (item.kind === 'rule') {
     const bad = compileRule(item.code);
     if (bad) push(item.i, bad); else rules.push(item);
+    if (rules.length >= RULE_BATCH) evaluatePending();
   } else {
     push(item.i, checkAction(item.code));
   }
 }
-let pending = '';
-process.stdin.setEncoding('utf8');
+// Input: items framed as a line "number kind length" followed by that many bytes of UTF-8 code (the build
+// hands over code as it has it, in UTF-8: no JSON to write or parse).
+let buffered = Buffer.alloc(0);
 process.stdin.on('data', (chunk) => {
-  const lines = (pending + chunk).split('\n');
-  pending = lines.pop();
-  lines.forEach(take);
+  buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
+  let at = 0;
+  for (;;) {
+    const nl = buffered.indexOf(10, at);
+    if (nl < 0) break;
+    const [i, kind, size] = buffered.toString('latin1', at, nl).split(' ');
+    const end = nl + 1 + Number(size);
+    if (end > buffered.length) break;
+    take({ i: Number(i), kind, code: buffered.toString('utf8', nl + 1, end) });
+    at = end;
+  }
+  buffered = buffered.subarray(at);
 });
 process.stdin.on('end', () => {
-  take(pending);
-  for (let start = 0; start < rules.length; start += 500) {
-    const batch = rules.slice(start, start + 500);
-    evaluateRules(batch.map((r) => r.code)).forEach((result, k) => push(batch[k].i, ruleProblems(result)));
-  }
+  if (buffered.length) throw new Error('the input ends inside an item');
+  if (rules.length) evaluatePending();
   process.stdout.write(JSON.stringify(out));
 });
