@@ -184,33 +184,139 @@ static int is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
-static PyObject *block_tuple(cmark_node *node) {
+/* A top-level fenced code block whose content lines are taken out before cmark reads the body: most of a
+ * template's lines are its code, which cmark would scan line by line only to hand back verbatim. */
+typedef struct {
+    int line;            /* the opening fence's line in the hollowed text (1-based) */
+    int removed;         /* content lines taken out */
+    const char *content; /* the content, each line with its newline, as cmark's literal would be */
+    Py_ssize_t size;
+    int seen;            /* cmark read the opening and closing fences as one empty fenced block */
+} hollow_t;
+
+#define MAX_HOLLOW 64
+
+/* Finds up to MAX_HOLLOW fenced blocks whose fences start a line (in no container) and that close: the
+ * lines between the opening fence and the first line that closes it (at most three spaces, at least as
+ * many of the fence's character, then only spaces or tabs). No line taken out could have closed the
+ * block; whether the opening line really opens one is for cmark to confirm (parse_doc). Writes the
+ * hollowed text to `out` (as long as the input at most) and returns how many blocks were found. */
+static int hollow(const char *data, Py_ssize_t len, char *out, Py_ssize_t *out_len, hollow_t *found) {
+    const char *p = data, *end = data + len, *copied = data;
+    char *w = out;
+    int count = 0, line = 1, removed = 0;
+    while (p < end && count < MAX_HOLLOW) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (eol == NULL)
+            break; /* the last line: nothing can follow an opening there */
+        char c = *p;
+        Py_ssize_t n = 0;
+        if (c == '`' || c == '~')
+            while (p + n < eol && p[n] == c)
+                n++;
+        int opens = n >= 3;
+        if (opens && c == '`')
+            opens = memchr(p + n, '`', (size_t)(eol - p - n)) == NULL; /* no backtick in the info string */
+        if (!opens) {
+            p = eol + 1;
+            line++;
+            continue;
+        }
+        const char *q = eol + 1; /* the content's first line */
+        int k = line + 1, closed = 0;
+        const char *qe = q;
+        while (q < end) {
+            qe = memchr(q, '\n', (size_t)(end - q));
+            if (qe == NULL)
+                qe = end;
+            const char *s = q;
+            while (s < qe && *s == ' ' && s - q < 4)
+                s++;
+            if (s - q <= 3) {
+                Py_ssize_t m = 0;
+                while (s < qe && *s == c) {
+                    s++;
+                    m++;
+                }
+                if (m >= n) {
+                    while (s < qe && (*s == ' ' || *s == '\t'))
+                        s++;
+                    if (s == qe) {
+                        closed = 1;
+                        break;
+                    }
+                }
+            }
+            q = qe + 1;
+            k++;
+        }
+        if (!closed)
+            break; /* open to the end: this and what follows stay as they are */
+        int lines = k - line - 1;
+        if (lines > 0) {
+            const char *content = eol + 1;
+            memcpy(w, copied, (size_t)(content - copied));
+            w += content - copied;
+            copied = q; /* the closing line */
+            found[count].line = line - removed;
+            found[count].removed = lines;
+            found[count].content = content;
+            found[count].size = q - content;
+            found[count].seen = 0;
+            count++;
+            removed += lines;
+        }
+        p = qe < end ? qe + 1 : end;
+        line = k + 1;
+    }
+    memcpy(w, copied, (size_t)(end - copied));
+    w += end - copied;
+    *out_len = w - out;
+    return count;
+}
+
+/* a line of the hollowed text -> its line in the body */
+static int body_line(int line, const hollow_t *found, int count) {
+    int shift = 0;
+    for (int i = 0; i < count && found[i].line < line; i++)
+        shift += found[i].removed;
+    return line + shift;
+}
+
+static PyObject *block_tuple(cmark_node *node, const hollow_t *found, int count, int *mismatch) {
     const char *literal = p_literal(node);
     const char *info = p_fence_info(node);
     int length = 0, offset = 0;
     char character = 0;
     int fenced = p_fenced(node, &length, &offset, &character);
+    int start = p_start_line(node);
     if (literal == NULL)
         literal = "";
     if (info == NULL)
         info = "";
+    Py_ssize_t size = (Py_ssize_t)strlen(literal);
+    for (int i = 0; i < count; i++) {
+        if (found[i].line == start) { /* a hollowed block: it must have come back fenced and empty */
+            if (!fenced || size != 0) {
+                *mismatch = 1;
+                return NULL;
+            }
+            ((hollow_t *)found)[i].seen = 1;
+            literal = found[i].content;
+            size = found[i].size;
+            break;
+        }
+    }
     size_t word = 0;
     while (info[word] && !is_space(info[word]))
         word++;
-    return Py_BuildValue("(s#is#O)", literal, (Py_ssize_t)strlen(literal), p_start_line(node), info,
-                         (Py_ssize_t)word, fenced ? Py_True : Py_False);
+    return Py_BuildValue("(s#is#O)", literal, size, body_line(start, found, count), info, (Py_ssize_t)word,
+                         fenced ? Py_True : Py_False);
 }
 
-/* parse(markdown: bytes) -> (description, (first, last) | None, ((code, line, word, fenced), ...)) | None */
-static PyObject *parse(PyObject *self, PyObject *arg) {
-    if (!ready) {
-        PyErr_SetString(PyExc_RuntimeError, "setup() has not succeeded");
-        return NULL;
-    }
-    char *data;
-    Py_ssize_t len;
-    if (PyBytes_AsStringAndSize(arg, &data, &len) < 0)
-        return NULL;
+/* The tree's answer for `data`; with count > 0, `data` is the hollowed text and `found` its blocks.
+ * Sets *mismatch (and returns NULL without an exception) when a hollowed block did not come back as one. */
+static PyObject *parse_doc(const char *data, Py_ssize_t len, hollow_t *found, int count, int *mismatch) {
     cmark_parser *parser = NULL;
     cmark_node *root = parse_markdown(data, (size_t)len, &parser);
     if (root == NULL)
@@ -233,11 +339,12 @@ static PyObject *parse(PyObject *self, PyObject *arg) {
         int type = p_get_type(child);
         if (type == t_heading || type == t_code) {
             if (type == t_heading && heading == NULL) {
-                heading = Py_BuildValue("(ii)", p_start_line(child), p_end_line(child));
+                heading = Py_BuildValue("(ii)", body_line(p_start_line(child), found, count),
+                                        body_line(p_end_line(child), found, count));
                 if (heading == NULL)
                     goto done;
             } else if (type == t_code) {
-                PyObject *block = block_tuple(child);
+                PyObject *block = block_tuple(child, found, count, mismatch);
                 if (block == NULL || PyList_Append(blocks, block) < 0) {
                     Py_XDECREF(block);
                     goto done;
@@ -249,6 +356,11 @@ static PyObject *parse(PyObject *self, PyObject *arg) {
         }
         child = next;
     }
+    for (int i = 0; i < count; i++)
+        if (!found[i].seen) {
+            *mismatch = 1;
+            goto done;
+        }
     char *html = p_render_html(root, options, p_parser_extensions(parser));
     if (html == NULL) {
         PyErr_NoMemory();
@@ -272,9 +384,69 @@ done:
     return result;
 }
 
+/* parse(markdown: bytes, hollow: bool = True) ->
+ *     (description, (first, last) | None, ((code, line, word, fenced), ...)) | None
+ * Lines are the body's. With hollow, cmark reads the body with its top-level fenced blocks hollowed out,
+ * and the whole body again if any of them does not come back as a block. */
+static PyObject *parse(PyObject *self, PyObject *args) {
+    if (!ready) {
+        PyErr_SetString(PyExc_RuntimeError, "setup() has not succeeded");
+        return NULL;
+    }
+    const char *data;
+    Py_ssize_t len;
+    int use_hollow = 1;
+    if (!PyArg_ParseTuple(args, "y#|p", &data, &len, &use_hollow))
+        return NULL;
+    if (use_hollow) {
+        hollow_t found[MAX_HOLLOW];
+        char *text = malloc(len > 0 ? (size_t)len : 1);
+        if (text == NULL)
+            return PyErr_NoMemory();
+        Py_ssize_t text_len = 0;
+        int count = hollow(data, len, text, &text_len, found);
+        if (count > 0) {
+            int mismatch = 0;
+            PyObject *result = parse_doc(text, text_len, found, count, &mismatch);
+            free(text);
+            if (result != NULL || !mismatch)
+                return result;
+        } else {
+            free(text);
+        }
+    }
+    int mismatch = 0;
+    return parse_doc(data, len, NULL, 0, &mismatch);
+}
+
+/* hollowed(markdown: bytes) -> (text, [(line, removed), ...]): what parse() gives cmark, for the tests */
+static PyObject *hollowed(PyObject *self, PyObject *args) {
+    const char *data;
+    Py_ssize_t len;
+    if (!PyArg_ParseTuple(args, "y#", &data, &len))
+        return NULL;
+    hollow_t found[MAX_HOLLOW];
+    char *text = malloc(len > 0 ? (size_t)len : 1);
+    if (text == NULL)
+        return PyErr_NoMemory();
+    Py_ssize_t text_len = 0;
+    int count = hollow(data, len, text, &text_len, found);
+    PyObject *blocks = PyList_New(0);
+    for (int i = 0; blocks != NULL && i < count; i++) {
+        PyObject *item = Py_BuildValue("(ii)", found[i].line, found[i].removed);
+        if (item == NULL || PyList_Append(blocks, item) < 0)
+            Py_CLEAR(blocks);
+        Py_XDECREF(item);
+    }
+    PyObject *result = blocks == NULL ? NULL : Py_BuildValue("(y#N)", text, text_len, blocks);
+    free(text);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"hollowed", hollowed, METH_VARARGS, "hollowed(markdown) -> (text cmark reads, [(line, lines removed)])"},
     {"setup", setup, METH_VARARGS, "setup(library_path, extension_names, options): find cmark-gfm's functions"},
-    {"parse", parse, METH_O, "parse(markdown) -> (description, heading lines, code blocks) or None"},
+    {"parse", parse, METH_VARARGS, "parse(markdown, hollow=True) -> (description, heading lines, code blocks) or None"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -281,13 +281,15 @@ def parse_body(source: Source, *, with_tests: bool = True) -> Body:
     return body if body is not None else _parse_body_html(source, with_tests=with_tests)
 
 
-def _parse_body_tree(source: Source, *, with_tests: bool = True) -> Body | None:
+def _parse_body_tree(source: Source, *, with_tests: bool = True, hollow: bool = True) -> Body | None:
     """parse_body from cmark's tree, in C: None where the HTML path must decide (a heading or code block
     inside a list or block quote; raw HTML carrying the attribute the HTML path strips and keys on; or no C
-    path)."""
+    path). With hollow, cmark reads the body with the lines inside its top-level fenced blocks taken out
+    (most of a template's lines are its code, which cmark would only hand back), and the whole body again
+    if one of them does not come back as a block (see _fastbody.c)."""
     if _FASTBODY is None or "data-sourcepos" in source.body:
         return None
-    parsed = _FASTBODY.parse(source.body.encode("utf-8"))
+    parsed = _FASTBODY.parse(source.body.encode("utf-8"), hollow)
     if parsed is None:
         return None
     description, heading, blocks = parsed

@@ -24,7 +24,8 @@ WORDS = ["word", "**bold**", "*em*", "`code`", "<b>raw</b>", "&amp;", "&copy;", 
          "https://example.com", "www.example.com", "a@b.co", "~~gone~~", "[link](http://x)", "\\*", "é", "日本",
          "data-sourcepos", "<pre>", "</pre>", "<h1>", "#", "|", "-", "1.", ">", "\t", "  "]
 CODE = ["x", "a && b", "if (a < b) return '<p>';", "  indented", "", "\t tab", "&lt; literal", "```", "~~~",
-        "</code></pre>", "é ✓"]
+        "</code></pre>", "é ✓", "````", "```js", "   ```", "    ```", "\t```", "``` ", "~~~~ \t", "</pre>", "-->",
+        "<!--", "# not a heading", "- not a list", "[ref]: /url", "````x`"]
 
 
 @st.composite
@@ -42,7 +43,7 @@ def blocks(draw: Any, depth: int = 0) -> str:
     if kind == "setext":
         return text + "\n" + draw(st.sampled_from(["===", "---", "  ==="]))
     if kind == "fence":
-        fence = draw(st.sampled_from(["```", "~~~", "````", "  ```", " ~~~~"]))
+        fence = draw(st.sampled_from(["```", "~~~", "````", "  ```", " ~~~~", "```", "```"]))
         info = draw(st.sampled_from(["", "js", "test", "test js", "javascript x=1", "a&amp;b", "c\\#"]))
         body = "\n".join(draw(st.lists(st.sampled_from(CODE), max_size=4)))
         close = draw(st.sampled_from([fence.strip(), fence.strip() + "`", "", "```", "   " + fence.strip(),
@@ -51,7 +52,7 @@ def blocks(draw: Any, depth: int = 0) -> str:
     if kind == "indented":
         return "\n".join("    " + line for line in draw(st.lists(st.sampled_from(CODE), min_size=1, max_size=3)))
     if kind == "html":
-        return draw(st.sampled_from(["<div>\n" + text + "\n</div>", "<pre>\nraw\n</pre>",
+        return draw(st.sampled_from(["<div>\n" + text + "\n</div>", "<pre>\nraw\n</pre>", "<pre>", "<!--", "<div>",
                                      '<h2 data-sourcepos="1:1-1:5">fake</h2>', "<!-- c -->", "<details>\n\n" + text]))
     if kind == "break":
         return draw(st.sampled_from(["---", "***", "___"]))
@@ -69,8 +70,11 @@ def blocks(draw: Any, depth: int = 0) -> str:
 
 
 def both(body: str, offset: int = 0, with_tests: bool = True) -> tuple[Any, Any]:
+    """The tree path (hollowing fenced blocks, and not) and the HTML path; the two tree answers must agree."""
     source = Source("\n" * offset + body, {}, {}, body, offset)
-    return _parse_body_tree(source, with_tests=with_tests), _parse_body_html(source, with_tests=with_tests)
+    tree = _parse_body_tree(source, with_tests=with_tests)
+    assert tree == _parse_body_tree(source, with_tests=with_tests, hollow=False)
+    return tree, _parse_body_html(source, with_tests=with_tests)
 
 
 @settings(max_examples=2500, deadline=None)
@@ -118,3 +122,34 @@ def test_the_pure_python_switch_gives_the_same_rules_json(tmp_path: Path) -> Non
                        capture_output=True)
         outputs.append((root / "rules.json").read_bytes())
     assert outputs[0] == outputs[1] == (REPO / "rules.json").read_bytes()
+
+
+@pytest.mark.parametrize("body", [
+    "# T\n\n```js\nx\n``\n````\ny\n```\n\ntext\n",          # shorter fence inside, longer fence closes
+    "# T\n\n~~~\n```\n~~\n   ~~~\nafter\n",                  # indented closer (three spaces) closes
+    "# T\n\n```\na\n    ```\nb\n```\n",                       # four spaces: content, not a closer
+    "# T\n\n```\na\n\t```\nb\n```\n",                         # a tab is four columns: content
+    "<pre>\n```\n</pre>\n```\n",                              # the fence sits inside an HTML block
+    "<div>\n```\nx\n```\n\n# T\n",                            # ... of another kind
+    "# T\n\n```js`\nnot a fence\n```\n",                      # a backtick in the info: no opening
+    "# T\n\n```test\nt\n```\n\n```js\nc\n```\n\n## After\n\nMore.\n",
+    "# T\n\n```js\nnever closed\n",
+])
+def test_hollowed_fences_give_what_the_html_path_gives(body: str) -> None:
+    for with_tests in (True, False):
+        tree, html = both(body, 3, with_tests)
+        assert tree == html
+
+
+def test_the_hollowed_text_keeps_the_fences_and_drops_what_is_inside() -> None:
+    assert template._FASTBODY is not None
+    text, blocks = template._FASTBODY.hollowed(b"# T\n\n```js\na\nb\n```\n\n~~~\nc\n~~~\ntail\n")
+    assert text == b"# T\n\n```js\n```\n\n~~~\n~~~\ntail\n"
+    assert blocks == [(3, 2), (6, 1)]  # the opening fence's line once hollowed, and the lines taken out
+
+
+def test_every_starter_template_is_hollowed() -> None:
+    for path in sorted((REPO / "rules").glob("*.md")):
+        source, _ = split_front_matter(str(path), path.read_text(encoding="utf-8"))
+        assert source is not None
+        assert template._FASTBODY.hollowed(source.body.encode())[1], path
