@@ -199,9 +199,15 @@ typedef struct {
 /* Finds up to MAX_HOLLOW fenced blocks whose fences start a line (in no container) and that close: the
  * lines between the opening fence and the first line that closes it (at most three spaces, at least as
  * many of the fence's character, then only spaces or tabs). No line taken out could have closed the
- * block; whether the opening line really opens one is for cmark to confirm (parse_doc). Writes the
- * hollowed text to `out` (as long as the input at most) and returns how many blocks were found. */
-static int hollow(const char *data, Py_ssize_t len, char *out, Py_ssize_t *out_len, hollow_t *found) {
+ * block; whether the opening line really opens one is for cmark to confirm (parse_doc). Returns the
+ * hollowed text (malloc'd, to be freed; NULL with MemoryError set when there is no memory), its length in
+ * *out_len and how many blocks were found in *out_count. */
+static char *hollow(const char *data, Py_ssize_t len, Py_ssize_t *out_len, hollow_t *found, int *out_count) {
+    char *out = malloc(len > 0 ? (size_t)len : 1);
+    if (out == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
     const char *p = data, *end = data + len, *copied = data;
     char *w = out;
     int count = 0, line = 1, removed = 0;
@@ -272,7 +278,8 @@ static int hollow(const char *data, Py_ssize_t len, char *out, Py_ssize_t *out_l
     memcpy(w, copied, (size_t)(end - copied));
     w += end - copied;
     *out_len = w - out;
-    return count;
+    *out_count = count;
+    return out;
 }
 
 /* a line of the hollowed text -> its line in the body */
@@ -400,11 +407,11 @@ static PyObject *parse(PyObject *self, PyObject *args) {
         return NULL;
     if (use_hollow) {
         hollow_t found[MAX_HOLLOW];
-        char *text = malloc(len > 0 ? (size_t)len : 1);
-        if (text == NULL)
-            return PyErr_NoMemory();
         Py_ssize_t text_len = 0;
-        int count = hollow(data, len, text, &text_len, found);
+        int count = 0;
+        char *text = hollow(data, len, &text_len, found, &count);
+        if (text == NULL)
+            return NULL;
         if (count > 0) {
             int mismatch = 0;
             PyObject *result = parse_doc(text, text_len, found, count, &mismatch);
@@ -426,11 +433,11 @@ static PyObject *hollowed(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "y#", &data, &len))
         return NULL;
     hollow_t found[MAX_HOLLOW];
-    char *text = malloc(len > 0 ? (size_t)len : 1);
-    if (text == NULL)
-        return PyErr_NoMemory();
     Py_ssize_t text_len = 0;
-    int count = hollow(data, len, text, &text_len, found);
+    int count = 0;
+    char *text = hollow(data, len, &text_len, found, &count);
+    if (text == NULL)
+        return NULL;
     PyObject *blocks = PyList_New(0);
     for (int i = 0; blocks != NULL && i < count; i++) {
         PyObject *item = Py_BuildValue("(ii)", found[i].line, found[i].removed);
