@@ -10,8 +10,9 @@
  * document, so nothing here depends on cmark's headers. Anything unexpected makes setup() fail, and
  * template.py then uses the Python path.
  *
- * parse() returns None where the two paths could differ in whitespace: a heading or code block inside a
- * list or block quote (the HTML path cuts it out of its container's HTML; the tree path would unlink it).
+ * parse() returns None where the two paths could differ: a heading or code block inside a list or block
+ * quote (the HTML path cuts it out of its container's HTML; the tree path would unlink it), and a heading
+ * whose raw HTML holds "</h" (the HTML path cuts the heading short at its first "</hN>").
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -49,7 +50,7 @@ static int n_extensions = 0;
 static int options = 0;
 static int ready = 0;
 /* node type numbers, learned from the probe document */
-static int t_heading = -1, t_code = -1, t_quote = -1, t_list = -1, t_item = -1;
+static int t_heading = -1, t_code = -1, t_quote = -1, t_list = -1, t_item = -1, t_inline_html = -1;
 
 static cmark_node *parse_markdown(const char *data, size_t len, cmark_parser **parser_out) {
     cmark_parser *parser = p_parser_new(options);
@@ -76,7 +77,7 @@ static cmark_node *parse_markdown(const char *data, size_t len, cmark_parser **p
         }                                                                             \
     } while (0)
 
-static const char PROBE[] = "# h\n\n```x\nc\n```\n\n> q\n\n- i\n";
+static const char PROBE[] = "# h <b>\n\n```x\nc\n```\n\n> q\n\n- i\n";
 
 static PyObject *setup(PyObject *self, PyObject *args) {
     const char *path;
@@ -139,7 +140,10 @@ static PyObject *setup(PyObject *self, PyObject *args) {
     cmark_node *quote = code ? p_next(code) : NULL;
     cmark_node *list = quote ? p_next(quote) : NULL;
     cmark_node *item = list ? p_first_child(list) : NULL;
-    int ok = item != NULL && p_next(list) == NULL && p_start_line(code) == 3 && p_end_line(code) == 5;
+    cmark_node *raw = heading ? p_first_child(heading) : NULL; /* "h ", then the raw <b> */
+    raw = raw ? p_next(raw) : NULL;
+    int ok = item != NULL && raw != NULL && p_next(raw) == NULL && p_next(list) == NULL &&
+             p_start_line(code) == 3 && p_end_line(code) == 5 && strcmp(p_literal(raw), "<b>") == 0;
     if (ok) {
         int length = 0, offset = 0;
         char character = 0;
@@ -152,9 +156,10 @@ static PyObject *setup(PyObject *self, PyObject *args) {
         t_quote = p_get_type(quote);
         t_list = p_get_type(list);
         t_item = p_get_type(item);
-        int types[5] = {t_heading, t_code, t_quote, t_list, t_item};
-        for (int i = 0; i < 5 && ok; i++)
-            for (int j = i + 1; j < 5; j++)
+        t_inline_html = p_get_type(raw);
+        int types[6] = {t_heading, t_code, t_quote, t_list, t_item, t_inline_html};
+        for (int i = 0; i < 6 && ok; i++)
+            for (int j = i + 1; j < 6; j++)
                 ok = ok && types[i] != types[j];
     }
     p_node_free(root);
@@ -165,6 +170,21 @@ static PyObject *setup(PyObject *self, PyObject *args) {
     }
     ready = 1;
     Py_RETURN_NONE;
+}
+
+/* whether raw HTML inside this heading closes a heading tag: the HTML path cuts a heading out at its first
+ * "</hN>", so there the two paths would differ (the HTML path decides) */
+static int closes_heading_tag(cmark_node *node) {
+    for (cmark_node *child = p_first_child(node); child != NULL; child = p_next(child)) {
+        if (p_get_type(child) == t_inline_html) {
+            const char *literal = p_literal(child);
+            if (literal != NULL && strstr(literal, "</h") != NULL)
+                return 1;
+        } else if (closes_heading_tag(child)) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* whether a heading or code block sits anywhere below this container */
@@ -331,8 +351,9 @@ static PyObject *parse_doc(const char *data, Py_ssize_t len, hollow_t *found, in
     PyObject *result = NULL, *blocks = NULL, *heading = NULL;
     for (cmark_node *child = p_first_child(root); child != NULL; child = p_next(child)) {
         int type = p_get_type(child);
-        if ((type == t_quote || type == t_list) && holds_cut_block(child)) {
-            result = Py_None; /* nested: the HTML path decides */
+        if (((type == t_quote || type == t_list) && holds_cut_block(child)) ||
+            (type == t_heading && closes_heading_tag(child))) {
+            result = Py_None; /* nested, or a heading that the HTML path cuts short: the HTML path decides */
             Py_INCREF(result);
             goto done;
         }
@@ -416,8 +437,12 @@ static PyObject *parse(PyObject *self, PyObject *args) {
             int mismatch = 0;
             PyObject *result = parse_doc(text, text_len, found, count, &mismatch);
             free(text);
-            if (result != NULL || !mismatch)
+            /* None is left to the whole body: it comes before the hollowed blocks are confirmed */
+            if (result != NULL && result != Py_None)
                 return result;
+            if (result == NULL && !mismatch)
+                return NULL;
+            Py_XDECREF(result);
         } else {
             free(text);
         }

@@ -262,10 +262,11 @@ def _compile_many(root: Path, jobs: Sequence[str], publish_all: bool) -> Iterato
     workers = min(os.cpu_count() or 1, 8)
     # chunks shrink towards the end (a quarter of what is left per worker, at most CHUNK), so the workers
     # finish together instead of one of them working through a whole last chunk alone
+    largest = max(CHUNK, len(jobs) // (forkpool.MAX_CHUNKS // 2))  # a huge catalogue takes bigger chunks
     bounds = [0]
     while bounds[-1] < len(jobs):
         left = len(jobs) - bounds[-1]
-        bounds.append(bounds[-1] + max(1, min(CHUNK, left // (workers * 4), left), min(25, left)))
+        bounds.append(bounds[-1] + max(1, min(largest, left // (workers * 4), left), min(25, left)))
     with tempfile.TemporaryDirectory(prefix="rulepress-build-") as spill:
         chunks = [jobs[a:b] for a, b in itertools.pairwise(bounds)]
         task = functools.partial(_compile_chunk, str(root), publish_all=publish_all, spill=spill)

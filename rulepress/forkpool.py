@@ -26,7 +26,7 @@ Chunk = TypeVar("Chunk")
 Result = TypeVar("Result")
 
 _RECORD = struct.Struct("<I")
-_PIPE_RECORDS = 16_384  # chunk numbers that fit in a pipe's buffer (64 KB) before any worker reads them
+MAX_CHUNKS = 1024  # chunk numbers (4 bytes each) written before any worker reads: 4 KB fits any pipe
 
 
 class WorkerError(RuntimeError):
@@ -41,8 +41,8 @@ def map_chunks(fn: Callable[[Chunk], Result], chunks: Sequence[Chunk], workers: 
         with ProcessPoolExecutor(workers, initializer=gc.disable) as pool:
             yield from pool.map(fn, chunks)
         return
-    if len(chunks) > _PIPE_RECORDS:
-        raise ValueError(f"at most {_PIPE_RECORDS} chunks")
+    if len(chunks) > MAX_CHUNKS:
+        raise ValueError(f"at most {MAX_CHUNKS} chunks")
     tasks_r, tasks_w = os.pipe()
     pids: dict[int, int] = {}  # result pipe -> worker pid
     done = False
@@ -52,7 +52,12 @@ def map_chunks(fn: Callable[[Chunk], Result], chunks: Sequence[Chunk], workers: 
         tasks_w = -1
         for _ in range(max(1, min(workers, len(chunks)))):
             results_r, results_w = os.pipe()
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except BaseException:
+                os.close(results_r)
+                os.close(results_w)
+                raise
             if pid == 0:  # the worker: never returns
                 os.close(results_r)
                 _work(fn, chunks, tasks_r, results_w)

@@ -20,12 +20,18 @@ function compileRule(code) {
 }
 
 // Evaluating a rule only creates the function (its body does not run). All rules of a batch are
-// evaluated together in one empty context under one timeout; if that fails, each one alone.
+// evaluated together in one empty context under one timeout; if that fails, each one alone. The batch runs
+// in strict mode with the context's global object frozen, so no rule can define or read a global that
+// another one made (a rule that tries makes the batch fail, and it is then evaluated alone, as every
+// rule would be); and it must give back exactly one value per rule (code such as "function () {}), (1"
+// compiles alone but would add an element to the batch).
 function evaluateRules(codes) {
-  const context = vm.createContext(Object.create(null));
+  const context = vm.createContext(Object.freeze(Object.create(null)));
   try {
-    const source = '[' + codes.map((c) => '(' + c + '\n)').join(',\n') + ']';
-    return new vm.Script(source).runInContext(context, { timeout: 1000 }).map((v) => ({ value: v }));
+    const source = '"use strict";[' + codes.map((c) => '(' + c + '\n)').join(',\n') + ']';
+    const values = new vm.Script(source).runInContext(context, { timeout: 1000 });
+    if (!Array.isArray(values) || values.length !== codes.length) throw new Error('not one value per rule');
+    return values.map((v) => ({ value: v }));
   } catch (err) {
     return codes.map((c) => {
       try {

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(template._FASTBODY is None, reason="the C path i
 
 WORDS = ["word", "**bold**", "*em*", "`code`", "<b>raw</b>", "&amp;", "&copy;", "a<b", "x > y", '"q"', "'s'",
          "https://example.com", "www.example.com", "a@b.co", "~~gone~~", "[link](http://x)", "\\*", "é", "日本",
-         "data-sourcepos", "<pre>", "</pre>", "<h1>", "#", "|", "-", "1.", ">", "\t", "  "]
+         "data-sourcepos", "<pre>", "</pre>", "<h1>", "</h1>", "</h2> x", "#", "|", "-", "1.", ">", "\t", "  "]
 CODE = ["x", "a && b", "if (a < b) return '<p>';", "  indented", "", "\t tab", "&lt; literal", "```", "~~~",
         "</code></pre>", "é ✓", "````", "```js", "   ```", "    ```", "\t```", "``` ", "~~~~ \t", "</pre>", "-->",
         "<!--", "# not a heading", "- not a list", "[ref]: /url", "````x`"]
@@ -97,6 +97,16 @@ def test_the_tree_path_reads_every_starter_template() -> None:
             tree = _parse_body_tree(source, with_tests=with_tests)
             assert tree is not None, path
             assert tree == _parse_body_html(source, with_tests=with_tests), path
+
+
+@pytest.mark.parametrize("body", ["# T </h1> tail\n\nText.\n", "Title </h2> x\n---\n\nText.\n",
+                                  "# T\n\n## Sub *</h2>* rest\n\npara\n"])
+def test_a_heading_whose_raw_html_closes_a_heading_is_left_to_the_html_path(body: str) -> None:
+    """The HTML path cuts such a heading short; the tree path would drop it whole: it must not answer."""
+    tree, html = both(body)
+    assert tree is None
+    source = Source(body, {}, {}, body, 0)
+    assert template.parse_body(source) == html
 
 
 def test_a_code_block_inside_a_list_is_left_to_the_html_path() -> None:

@@ -101,3 +101,21 @@ def test_stopping_early_stops_workers_in_the_middle_of_a_chunk() -> None:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
     assert children() == before
+
+
+def test_a_fork_that_fails_leaves_no_descriptor_or_worker_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The system may refuse a fork (EAGAIN); os.fork is made to refuse the second one."""
+    real_fork, forks = os.fork, []
+
+    def refuse_second() -> int:
+        forks.append(1)
+        if len(forks) == 2:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        return real_fork()
+
+    before, fds = children(), set(os.listdir("/proc/self/fd"))
+    monkeypatch.setattr(os, "fork", refuse_second)
+    with pytest.raises(BlockingIOError):
+        list(map_chunks(slow_square, list(range(10)), 3))
+    assert children() == before
+    assert set(os.listdir("/proc/self/fd")) == fds
