@@ -131,6 +131,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=10_000)
     args = parser.parse_args()
+    # bytecode for the package, as an installed one has (PYTHONDONTWRITEBYTECODE would otherwise make every
+    # build process compile it again)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "rulepress")], check=True)
     work = Path(tempfile.mkdtemp(prefix="rulepress-bench-"))
     try:
         root = work / "repo"
