@@ -92,11 +92,6 @@ class Compiled(NamedTuple):
     code_utf8: memoryview | None = None  # the code in UTF-8, when it came through a file (code.text is "")
 
 
-def compile_file(path: str, key: str, data: bytes, publish_all: bool,
-                 stat: tuple[int, list[int]] | None = None) -> Compiled:
-    return compile_files([(path, key, data, stat)], publish_all)[0]
-
-
 def compile_files(files: Sequence[tuple[str, str, bytes, tuple[int, list[int]] | None]],
                   publish_all: bool) -> list[Compiled]:
     """Each (path, content key, bytes, stat) compiled, in order: parsed stage by stage (see parse_templates),
