@@ -237,27 +237,6 @@ def render_html(markdown: str) -> str:
         _lib.cmark_parser_free(parser)
 
 
-def _closing_fence(line: str, fence: str) -> bool:
-    """Whether `line` closes a code block opened by `fence` (same character, at least as long, at most three
-    spaces before it and only spaces or tabs after it)."""
-    stripped = line.lstrip(" ")
-    if len(line) - len(stripped) > 3 or not stripped.startswith(fence):
-        return False
-    return not stripped.lstrip(fence[0]).strip(" \t")
-
-
-def _code_from_source(body_lines: list[str], first: int, last: int) -> str | None:
-    """The content of a fenced code block that opens at body line `first` and ends at body line `last`
-    (0-based), taken from the source: exact when the fence starts the line (a block in no container, whose
-    lines cmark keeps verbatim) and the block is closed by line `last`. None otherwise (the caller then reads
-    the HTML); cheaper than undoing the HTML escaping."""
-    opening = body_lines[first]
-    m = _FENCE_RE.match(opening)
-    if m is None or opening[0] not in "`~" or last <= first or not _closing_fence(body_lines[last], m.group()):
-        return None
-    return "\n".join(body_lines[first + 1:last])
-
-
 def _load_fastbody() -> Any:
     """The C path (rulepress/_fastbody.c), set up; None where it was not built, cannot find cmark-gfm's
     functions, or RULEPRESS_PURE_PYTHON is set."""
@@ -313,7 +292,6 @@ def _parse_body_tree(source: Source, *, with_tests: bool = True, hollow: bool = 
 def _parse_body_html(source: Source, *, with_tests: bool = True) -> Body:
     """parse_body from cmark's HTML with source positions: every heading and code block is cut out of it."""
     rendered = render_html(source.body)
-    body_lines: list[str] = []  # the body's lines, split once when a code block needs them
     offset = source.body_offset
     title: str | None = None
     title_line = 0
@@ -347,13 +325,10 @@ def _parse_body_html(source: Source, *, with_tests: bool = True) -> Body:
             info = html.unescape(info)
         if info == "test" and not with_tests:
             continue
-        if len(body_lines) < end:
-            body_lines = source.body.split("\n")
-        content = _code_from_source(body_lines, start - 1, end - 1)
-        if content is None:
-            content = _unescape_code(rendered[cm.end():close - 7])
+        content = _unescape_code(rendered[cm.end():close - 7])
         line = start + offset
-        block = Block(content.rstrip("\n"), line + 1 if _FENCE_RE.match(body_lines[start - 1]) else line, info)
+        fenced = _FENCE_RE.match(source.lines(line, line)[0]) is not None
+        block = Block(content.rstrip("\n"), line + 1 if fenced else line, info)
         if info == "test":
             tests.append(block)
         elif code is None:
