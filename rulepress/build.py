@@ -155,8 +155,12 @@ def _read_stat(path: str, dir_fd: int | None = None) -> tuple[bytes, tuple[int, 
             chunks.append(os.read(fd, 1 << 16))
     finally:
         os.close(fd)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks), (st.st_size, [st.st_mtime_ns, st.st_ctime_ns,
-                                                                               st.st_ino])
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks), (st.st_size, _stamp(st))
+
+
+def _stamp(st: os.stat_result) -> list[int]:
+    """What says a file is unchanged, with its size: mtime, ctime and inode, as git's index keeps them."""
+    return [st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
 _UNREADABLE = "unreadable "  # the key of a file that could not be read (content keys are hex digests)
@@ -511,7 +515,7 @@ def _compile_catalogue(cfg: config.RepoConfig, checker: jscheck.Checker) -> Cata
         rel = f"{cfg.rules_dir}/{entry.name}"
         try:
             st = entry.stat()
-            size, stamp = st.st_size, [st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+            size, stamp = st.st_size, _stamp(st)
             seen = by_path.get(rel)
             if seen is None or seen[SIZE] != size or seen[STAMP] != stamp:
                 restamped = True
