@@ -24,8 +24,8 @@ import requests
 
 from rulepress import config
 from rulepress.apply import Applied, apply, steps
-from rulepress.build import build
-from rulepress.catalogue import read_rules_json
+from rulepress.catalogue.build import build
+from rulepress.catalogue.rulesjson import read_objects
 from rulepress.desired import desired_state, secret_names
 from rulepress.environments import Credentials, Environment, secret_values
 from rulepress.errors import UserError
@@ -62,7 +62,7 @@ def load_catalogue(root: Path, *, check_stale: bool = True) -> Catalogue:
     """rules.json entries (refused when stale against rules/), the catalogue version and git commit."""
     if check_stale:
         build(root, check=True)
-    entries = read_rules_json(config.load(root).output_path)
+    entries = read_objects(config.load(root).output_path)
     return Catalogue(entries, _version(root), *_git(root))
 
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rulepress.catalogue.schema import TRIGGERS
 from rulepress.errors import UserError
-from rulepress.validate import TRIGGERS
 
 CONFIG_FILE = "tenants.toml"
 RATE_PLANS: dict[str, tuple[int, float]] = {

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from rulepress.build import write_atomic
 from rulepress.errors import UserError
+from rulepress.files import write_atomic
 from rulepress.remote.actions import read_actions, read_bindings
 from rulepress.remote.client import Client
 from rulepress.remote.records import STATE_ACTION, RemoteAction, RemoteRule, action_from_json

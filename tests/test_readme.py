@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rulepress.build import build
+from rulepress.catalogue.build import build
 from rulepress.cli import main
 
 REPO = Path(__file__).resolve().parent.parent

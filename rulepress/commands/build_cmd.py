@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rulepress.build import build
+from rulepress.catalogue.build import build
 
 DESCRIPTION = "Validate every file in rules/ and compile the catalogue into rules.json."
 

@@ -20,7 +20,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rulepress.build import write_atomic
+    from rulepress.files import write_atomic
     from rulepress.release.changelog import read_changelog, regenerate
 
     path = args.root / "CHANGELOG.md"

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from rulepress import config
-from rulepress.build import write_atomic
+from rulepress.catalogue.template import parse_template
 from rulepress.errors import UsageError
+from rulepress.files import write_atomic
 from rulepress.migrate.migration import EXIT_MANUAL, Outcome, Source, migrate_sources, source_for
 from rulepress.migrate.node import find_node_modules
 from rulepress.migrate.report import status, table
-from rulepress.template import parse_template
 
 DESCRIPTION = (
     "Migrate a legacy rule to a post-login action template, on the syntax tree. Writes rules/<id>-action.md "

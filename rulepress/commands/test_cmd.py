@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from rulepress.build import load_catalogue
+from rulepress.catalogue.build import load_catalogue
 from rulepress.errors import UsageError
 from rulepress.runner import NodeOptions, run_tests
 from rulepress.runner.report import as_json, as_text

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import yaml
 
+from rulepress.catalogue.model import Block, Template
 from rulepress.migrate.node import Converted
-from rulepress.model import Block, Template
 
 _FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _SETEXT_RE = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rulepress import jscheck
+from rulepress.catalogue import jscheck
+from rulepress.catalogue.model import Template
+from rulepress.catalogue.source import decode
+from rulepress.catalogue.template import parse_template
 from rulepress.errors import Problem, ProblemsError, UserError
 from rulepress.migrate.compose import action_id, compose
 from rulepress.migrate.node import Converted, transform
 from rulepress.migrate.testcases import CasesResult, convert_blocks
-from rulepress.model import Template
-from rulepress.template import decode, parse_template
 
 #: exit code of `rulepress migrate` when the output needs a person (TODOs, invalid output, failing tests)
 EXIT_MANUAL = 4

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from rulepress import jscheck
+from rulepress.catalogue import jscheck
 from rulepress.errors import UserError
 
 #: Node packages transform.js needs; installed by scripts/bootstrap (npm ci) from package.json.

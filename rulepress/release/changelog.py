@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from rulepress import config
-from rulepress.catalogue import read_rules_json
+from rulepress.catalogue.rulesjson import read_objects
 from rulepress.errors import UserError
 from rulepress.release.versions import tag_version
 
@@ -181,7 +181,7 @@ def catalogue_at(repo: Any, rev: str | None, output: str) -> list[dict[str, Any]
         path = Path(tmp) / "rules.json"
         path.write_bytes(blob.data_stream.read())
         try:
-            return read_rules_json(path)
+            return read_objects(path)
         except UserError as exc:
             raise UserError(f"{output} at {rev}: {str(exc).replace(str(path), output)}") from None
 
@@ -245,7 +245,7 @@ def regenerate(root: Path, existing: str, *, preview: bool) -> str:
 
 def pending(root: Path, repo: Any, output: str, since: str | None) -> str:
     """The generated part for what changed since `since` up to the working tree's rules.json."""
-    current = read_rules_json(root / output) if (root / output).exists() else []
+    current = read_objects(root / output) if (root / output).exists() else []
     diff = diff_catalogues(catalogue_at(repo, since, output), current)
     head = None if not repo.head.is_valid() else "HEAD"
     return render_generated(diff, subjects_between(repo, since, head) if head else [])

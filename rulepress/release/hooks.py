@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rulepress.build import write_atomic
 from rulepress.errors import UserError
+from rulepress.files import write_atomic
 from rulepress.release.gitrun import git
 
 MARK = "# installed by rulepress (rulepress hooks install)"

@@ -20,8 +20,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from rulepress import config
-from rulepress.build import BuildResult, build, write_atomic
+from rulepress.catalogue.build import BuildResult, build
 from rulepress.errors import ProblemsError, UserError
+from rulepress.files import write_atomic
 from rulepress.release.gitrun import git, status_entries
 
 Clock = Callable[[], datetime.datetime]

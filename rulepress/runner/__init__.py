@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rulepress.catalogue.model import Template
 from rulepress.errors import Problem, ProblemsError
-from rulepress.model import Template
 from rulepress.runner.cases import Case, parse_cases
 from rulepress.runner.check import Failure, evaluate
 from rulepress.runner.node import NodeOptions, make_job, run_job

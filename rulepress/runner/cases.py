@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
+from rulepress.catalogue.model import Block, Template
 from rulepress.errors import Problem
-from rulepress.model import Block, Template
 from rulepress.runner.defaults import HANDLERS, deep_merge, default_event, default_rule_input
 
 JSON = Any

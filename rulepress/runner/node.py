@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rulepress.catalogue.model import Template
 from rulepress.errors import UserError
-from rulepress.model import Template
 from rulepress.runner.cases import Case
 
 JSON = Any

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rulepress.build import build, load_catalogue, write_atomic
-from rulepress.catalogue import assemble, dumps_indented, encode_nested, read_rules_json
+from rulepress.catalogue.build import build, load_catalogue
+from rulepress.catalogue.rulesjson import assemble, read_entries, read_objects
 from rulepress.errors import ProblemsError, UserError
 
 HERE = Path(__file__).parent
@@ -134,7 +134,7 @@ def test_publish_all_in_setup_cfg(tmp_path: Path) -> None:
     (root / "setup.cfg").write_text("[rulepress]\npublish = all\n")
     result = build(root)
     assert result.published == 4
-    ids = [t["id"] for t in read_rules_json(root / "rules.json")]
+    ids = [t["id"] for t in read_objects(root / "rules.json")]
     assert ids == ["Zeta-first", "add-claim", "draft", "enrich"]
 
 
@@ -162,7 +162,7 @@ def test_load_catalogue_returns_templates_with_tests(tmp_path: Path) -> None:
 def test_starter_catalogue_is_valid_strict_and_rules_json_is_fresh() -> None:
     result = build(REPO, check=True, strict=True)
     assert result.published >= 16
-    kinds = [t["kind"] for t in read_rules_json(REPO / "rules.json")]
+    kinds = [t["kind"] for t in read_objects(REPO / "rules.json")]
     assert kinds.count("rule") >= 5 and kinds.count("action") >= 11
 
 
@@ -190,42 +190,22 @@ def test_build_py_exit_codes_and_messages(tmp_path: Path) -> None:
 
 
 group_names = st.text(alphabet="abcé xyz", min_size=1, max_size=6)
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=10),
-                           lambda children: st.lists(children, max_size=3)
-                           | st.dictionaries(st.text(max_size=5), children, max_size=3), max_leaves=10)
-fragments = st.builds(lambda d: ("      " + json.dumps(d, indent=2, ensure_ascii=False)
-                                 .replace("\n", "\n      ")).encode("utf-8"),
+fragments = st.builds(lambda d: "      " + json.dumps(d, indent=2, ensure_ascii=False)
+                      .replace("\n", "\n      "),
                       st.dictionaries(st.sampled_from(["id", "title", "code"]),
                                       st.text(max_size=20), min_size=1))
 
 
-@settings(max_examples=300, deadline=None)
-@given(json_values)
-def test_dumps_indented_matches_json_dumps(value: object) -> None:
-    assert dumps_indented(value, "    ") == json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n    ")
-
-
-@settings(max_examples=500, deadline=None)
-@given(json_values | st.integers(min_value=2**63 - 2, max_value=2**80) | st.text(alphabet=st.characters(
-    blacklist_categories=("Cs",)), max_size=30))
-def test_encode_nested_matches_json_dumps(value: object) -> None:
-    expected = ("      " + json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n      ")).encode()
-    assert encode_nested(value) == expected
-
-
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.lists(group_names, min_size=1, max_size=3, unique=True), fragments), max_size=8))
-def test_assemble_matches_json_dumps(entries: list[tuple[list[str], bytes]]) -> None:
+def test_assemble_matches_json_dumps(entries: list[tuple[list[str], str]]) -> None:
     groups: dict[str, list[object]] = {}
     for categories, text in entries:
         for c in categories:
             groups.setdefault(c, []).append(json.loads(text))
     expected = json.dumps([{"name": n, "templates": t} for n, t in groups.items()], indent=2,
                           ensure_ascii=False) + "\n"
-    output, spans = assemble(entries)
-    assert output.decode("utf-8") == expected
-    for (_, text), (start, end) in zip(entries, spans, strict=True):  # where each first appears
-        assert output[start:end] == text
+    assert assemble(entries).decode("utf-8") == expected
 
 
 def test_cached_javascript_verdicts_follow_the_code_when_lines_move(tmp_path: Path) -> None:
@@ -245,32 +225,17 @@ def test_cached_javascript_verdicts_follow_the_code_when_lines_move(tmp_path: Pa
     assert build(tmp_path).published == 1
 
 
-def test_raw_html_that_looks_like_a_rendered_heading_is_not_one(tmp_path: Path) -> None:
+def test_raw_html_heading_is_kept_and_the_markdown_heading_is_the_title(tmp_path: Path) -> None:
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "odd.md").write_text(
         '---\ngallery: true\n---\n<h1 data-sourcepos="1:1-1:1">\n\n## Real title\n\n'
         "```js\nfunction (user, context, callback) { callback(null, user, context); }\n```\n")
     assert build(tmp_path).published == 1
-    [template] = read_rules_json(tmp_path / "rules.json")
-    assert template["title"] == "Real title"
-    assert template["description"] == "<h1>\n"  # source positions are taken out of every tag, raw ones too
+    [template] = read_entries(tmp_path / "rules.json")
+    assert template.title == "Real title"
+    assert template.description == '<h1 data-sourcepos="1:1-1:1">\n'  # raw HTML is kept, as the original did
 
 
-def test_pieces_are_written_whole_when_the_system_writes_less_than_asked(tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """rules.json is written in pieces with writev; a short write (which the system may do) must go on
-    from where it stopped. os.writev is made to write at most 7,001 bytes a call."""
-    real = os.writev
-    calls = []
-
-    def short(fd: int, buffers: list[memoryview]) -> int:
-        calls.append(len(buffers))
-        joined = b"".join(bytes(b) for b in buffers)
-        return real(fd, [joined[:7001]])
-
-    monkeypatch.setattr(os, "writev", short)
-    pieces = [bytes([65 + n % 26]) * (n * 37 % 5000) for n in range(2500)]
-    target = tmp_path / "out.json"
-    write_atomic(target, pieces)
-    assert target.read_bytes() == b"".join(pieces)
-    assert len(calls) > 3
+def test_rules_json_reads_back_into_the_values_the_build_wrote() -> None:
+    templates = load_catalogue(REPO, published_only=True)
+    assert read_entries(REPO / "rules.json") == [t.entry() for t in templates]

@@ -1,4 +1,4 @@
-"""The checks across files (validate.check_catalogue) against a plain reference written the obvious way:
+"""The checks across files (checks.check_catalogue) against a plain reference written the obvious way:
 the same problems, in the same order, for any mix of duplicate ids, names and orders and crowded triggers."""
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rulepress import validate
+from rulepress.catalogue import schema
+from rulepress.catalogue.checks import Summary, check_catalogue
+from rulepress.catalogue.schema import MAX_ACTIONS, MAX_ACTIONS_PER_TRIGGER
 from rulepress.errors import Problem
-from rulepress.validate import MAX_ACTIONS, MAX_ACTIONS_PER_TRIGGER, Summary, check_catalogue
 
 
 def reference(summaries: list[Summary]) -> list[Problem]:
@@ -57,7 +58,7 @@ def catalogues(draw: Any) -> list[Summary]:
     out = []
     for n in range(count):
         kind = draw(st.sampled_from(["rule", "action"]))
-        trigger = draw(st.sampled_from(list(validate.TRIGGERS)[:3])) if kind == "action" else None
+        trigger = draw(st.sampled_from(list(schema.TRIGGERS)[:3])) if kind == "action" else None
         out.append(Summary(draw(st.sampled_from([f"rules/t{n}.md", f"rules/T{n % 7}.md", f"rules/t{n % 7}.md"])),
                            kind, draw(st.sampled_from(["A", "a", "B", f"n{n}"])), draw(st.booleans()),
                            None if trigger else draw(st.sampled_from(["login_success", "login_failure", None])),

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from rulepress.jscheck import Code, check
+from rulepress.catalogue.jscheck import Code, check
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
 

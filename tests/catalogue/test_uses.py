@@ -1,4 +1,4 @@
-"""What code reads from event.secrets or configuration: the destructuring scan in validate._uses must find
+"""What code reads from event.secrets or configuration: the destructuring scan in checks._uses must find
 exactly what the plain pattern \\{([^{}]*)\\}\\s*=\\s*obj\\b(?!\\.) finds (it is that pattern, made fast)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import re
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from rulepress.validate import _uses
+from rulepress.catalogue.checks import _uses
 
 TOKENS = ["{", "}", "=", "==", " ", "\n", "\t", "\u00a0", ",", ":", "a", "b", "$x", "c = 1", "1a", "event.secrets",
           "event.secrets.K", "event.secrets['Q']", "configuration", "configuration.C", "x.configuration",

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from rulepress.build import build
+from rulepress.catalogue.build import build
+from rulepress.catalogue.template import parse_template
 from rulepress.errors import ProblemsError
-from rulepress.template import parse_template
 
 RULE = "function (user, context, callback) {\n  callback(null, user, context);\n}"
 ACTION = "exports.onExecutePostLogin = async (event, api) => {\n  api.access.deny('no');\n};"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from rulepress.build import load_catalogue
+from rulepress.catalogue.build import load_catalogue
 from rulepress.cli import main
 from rulepress.migrate.node import Converted, find_node_modules, transform
 from rulepress.migrate.testcases import convert_blocks

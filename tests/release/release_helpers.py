@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 
-from rulepress.build import build
+from rulepress.catalogue.build import build
 from rulepress.release.hooks import install
 
 BIN = Path(sys.executable).parent

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rulepress.build import load_catalogue
+from rulepress.catalogue.build import load_catalogue
 from rulepress.runner import NodeOptions, run_tests
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "TESTING.md"

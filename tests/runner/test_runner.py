@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rulepress.build import load_catalogue
+from rulepress.catalogue.build import load_catalogue
 from rulepress.cli import main
 from rulepress.errors import ProblemsError
 from rulepress.runner import NodeOptions, run_tests

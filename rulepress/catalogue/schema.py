@@ -1,22 +1,22 @@
-"""Every check on one template's metadata and code, and on the whole catalogue. All problems are collected.
+"""Front matter + body → a Template: every key checked for its type and range, every problem collected.
 
-The limits come from the Management API (see docs/FORMAT.md): rule names, actions per trigger,
+The limits come from the Management API (see docs/FORMAT.md): rule names, orders, trigger versions,
 dependencies and secrets per action, sizes.
 """
 
 from __future__ import annotations
 
 import difflib
-import functools
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
+from rulepress.catalogue.frontmatter import clip, show
+from rulepress.catalogue.model import ActionSettings, Block, Kind, RuleSettings, Template
 from rulepress.errors import Problem
-from rulepress.model import ActionSettings, Block, Kind, RuleSettings, Template
 
 if TYPE_CHECKING:
-    from rulepress.template import Body
+    from rulepress.catalogue.markdown import Body
 
 NAME_RE = re.compile(r"^[a-zA-Z0-9]([ \-a-zA-Z0-9]*[a-zA-Z0-9])?$")
 CONFIG_KEY_RE = re.compile(r"^[A-Za-z0-9_\-@*+:]{1,127}$")
@@ -29,6 +29,7 @@ MAX_ACTIONS = 100
 MAX_ACTIONS_PER_TRIGGER = 20
 MAX_DEPENDENCIES = 10
 MAX_SECRETS = 30
+MAX_ORDER = 2**53 - 1  # the largest whole number a JSON number holds exactly (the API is JavaScript)
 
 # trigger id -> (current version, handler the trigger calls)
 TRIGGERS: dict[str, tuple[str, str]] = {
@@ -53,11 +54,6 @@ ALL_KEYS = COMMON_KEYS + RULE_KEYS + ACTION_KEYS
 
 _ACTION_CODE_RE = re.compile(r"exports(?:\.[A-Za-z_$][\w$]*|\[[^\]]+\])?\s*=(?!=)")
 _RULE_CODE_RE = re.compile(r"^(?:\s|//[^\n]*\n|/\*.*?\*/)*(?:async\s+)?function\b", re.DOTALL)
-
-
-def type_name(value: Any) -> str:
-    return {bool: "boolean", int: "number", float: "number", str: "string", list: "list",
-            dict: "mapping", type(None): "empty value"}.get(type(value), type(value).__name__)
 
 
 def derive_name(title: str) -> str:
@@ -109,7 +105,7 @@ class _Meta:
         value = self.meta[key]
         if not check(value):
             words = expected() if callable(expected) else expected
-            self.error(key, f"'{key}' must be {words}, not {_show(value)}")
+            self.error(key, f"'{key}' must be {words}, not {show(value)}")
             return default
         return value
 
@@ -135,20 +131,12 @@ class _Meta:
         out: list[str] = []
         for item in value:
             if not isinstance(item, str) or not pattern.match(item):
-                self.error(key, f"'{key}' has an invalid {what[:-1]} {_show(item)}")
+                self.error(key, f"'{key}' has an invalid {what[:-1]} {show(item)}")
             elif item in out:
                 self.error(key, f"'{key}' lists {item!r} twice")
             else:
                 out.append(item)
         return tuple(out)
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return f"{type_name(value)} {value!r}" if value is not None else "an empty value"
 
 
 def check_keys(m: _Meta, kind: Kind) -> None:
@@ -163,12 +151,14 @@ def check_keys(m: _Meta, kind: Kind) -> None:
             continue
         close = difflib.get_close_matches(key, ALL_KEYS, n=1, cutoff=0.6)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        m.error(key, f"unknown key '{key}'{hint}")
+        m.error(key, f"unknown key '{clip(key, 60)}'{hint}")
 
 
 def _rule_settings(m: _Meta) -> RuleSettings:
-    order = m.get("order", None, lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
-                  "a whole number of 0 or more")
+    order = m.get("order", None,
+                  lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_ORDER,
+                  lambda: "a whole number of 0 or more" if not isinstance(m.meta["order"], int)
+                  or m.meta["order"] < 0 else f"a whole number from 0 to {MAX_ORDER}")
     return RuleSettings(
         enabled=m.boolean("enabled", True),
         order=order,
@@ -178,25 +168,31 @@ def _rule_settings(m: _Meta) -> RuleSettings:
 
 
 _TRIGGER_NAMES = tuple(TRIGGERS)
-_VERSION_RE = re.compile(r"v\d+")
 
 
-def _is_version(value: Any) -> bool:
-    return isinstance(value, str) and _VERSION_RE.fullmatch(value) is not None
+def trigger_versions(trigger: str) -> tuple[str, ...]:
+    """The versions a trigger has had, v1 up to its current one (older ones are deprecated)."""
+    current = int(TRIGGERS[trigger][0][1:])
+    return tuple(f"v{n}" for n in range(1, current + 1))
 
 
 def _action_settings(m: _Meta) -> ActionSettings:
     trigger = m.choice("trigger", "post-login", _TRIGGER_NAMES)
-    version = m.get("trigger_version", TRIGGERS[trigger][0], _is_version, "a version such as 'v3'")
+    known = trigger_versions(trigger)
+    version = m.get("trigger_version", known[-1], known.__contains__,
+                    lambda: f"a version of the {trigger} trigger: {', '.join(known)}")
+    if version != known[-1]:
+        m.error("trigger_version", f"{trigger} {version} is deprecated; the current version is {known[-1]}",
+                "warning")
     deps_raw = m.get("dependencies", {}, lambda v: isinstance(v, dict),
                      "a mapping of npm package names to exact versions")
     deps: list[tuple[str, str]] = []
     for name, ver in deps_raw.items():
         if not isinstance(name, str) or not NPM_NAME_RE.match(name):
-            m.error("dependencies", f"'dependencies' has an invalid npm package name {_show(name)}")
+            m.error("dependencies", f"'dependencies' has an invalid npm package name {show(name)}")
         elif not isinstance(ver, str) or not EXACT_VERSION_RE.match(ver):
             m.error("dependencies", f"dependency '{name}' needs an exact version such as '1.2.3', "
-                                    f"not {_show(ver)}")
+                                    f"not {show(ver)}")
         else:
             deps.append((name, ver))
     if len(deps) > MAX_DEPENDENCIES:
@@ -250,9 +246,9 @@ def make_template(template_id: str, path: str, meta: Mapping[str, Any], meta_lin
         name = derive_name(title)
         if title and not name:
             m.problems.append(Problem(path, body.title_line, f"cannot derive a deploy name from the "
-                                                             f"title {title!r}; add 'name'"))
+                                                             f"title {clip(repr(title))}; add 'name'"))
     elif not NAME_RE.match(name) or len(name) > MAX_NAME_LENGTH:
-        m.error("name", f"name {name!r} is not one Auth0 accepts: letters, digits, spaces and hyphens, "
+        m.error("name", f"name {clip(repr(name))} is not one Auth0 accepts: letters, digits, spaces and hyphens, "
                         f"not starting or ending with a space or hyphen, at most {MAX_NAME_LENGTH} "
                         f"characters")
     if len(code.text.encode("utf-8")) > MAX_CODE_BYTES:
@@ -260,8 +256,6 @@ def make_template(template_id: str, path: str, meta: Mapping[str, Any], meta_lin
                                                    f"under {MAX_CODE_BYTES:,}"))
     rule = _rule_settings(m) if kind == "rule" else None
     action = _action_settings(m) if kind == "action" else None
-    if kind is not None and body.code is not None:
-        m.problems.extend(check_code_usage(path, code, rule, action, meta_lines))
     if kind is None or body.code is None:
         return None, m.problems
     template = Template(
@@ -274,154 +268,3 @@ def make_template(template_id: str, path: str, meta: Mapping[str, Any], meta_lin
     return template, m.problems
 
 
-_USE_PATTERNS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {}
-_IDENTIFIER_RE = re.compile(r"[A-Za-z_$][\w$]*")
-
-
-def _uses(code: str, obj: str) -> dict[str, int]:
-    """Names read as obj.X, obj['X'] or destructured from obj, with the code line of first use."""
-    if obj not in _USE_PATTERNS:
-        _USE_PATTERNS[obj] = (
-            # no leading \b: it makes Python's re try every position (20 times slower); checked below
-            re.compile(rf"{obj}(?:\.([A-Za-z_$][\w$]*)|\[\s*['\"]([^'\"]+)['\"]\s*\])"),
-            re.compile(rf"=\s*{obj}\b(?!\.)"),
-        )
-    member, assigned = _USE_PATTERNS[obj]
-    found: dict[str, int] = {}
-
-    def line_of(offset: int) -> int:
-        return code.count("\n", 0, offset) + 1
-
-    for mm in member.finditer(code):
-        before = code[mm.start() - 1] if mm.start() else " "
-        if not (before.isalnum() or before in "_$."):
-            found.setdefault(mm.group(1) or mm.group(2), line_of(mm.start()))
-    # destructuring, { a, b: c } = obj: from each '= obj', back over spaces to a '}', then to its '{' (the
-    # braces hold no other brace). The same as finding \{([^{}]*)\}\s*=\s*obj\b(?!\.) (a test holds it to that),
-    # without trying that pattern at every '{', which is ten times slower.
-    for am in assigned.finditer(code):
-        close = am.start() - 1
-        while close >= 0 and code[close].isspace():
-            close -= 1
-        if close < 0 or code[close] != "}":
-            continue
-        start = max(code.rfind("{", 0, close), code.rfind("}", 0, close))
-        if start < 0 or code[start] != "{":
-            continue
-        for part in code[start + 1:close].split(","):
-            key = part.split(":")[0].split("=")[0].strip()
-            if _IDENTIFIER_RE.fullmatch(key):
-                found.setdefault(key, line_of(start))
-    return found
-
-
-@functools.cache
-def _export_patterns(handler: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """How code exports a handler: exports.X = or exports['X'] =, or module.exports = { ... X ... }."""
-    # no optional 'module.' in front: the search finds 'exports' either way, and a pattern that starts with
-    # a literal is searched for with a fast scan instead of a match at every position
-    return (re.compile(rf"exports\s*(?:\.\s*{handler}|\[\s*['\"]{handler}['\"]\s*\])\s*=(?!=)"),
-            re.compile(rf"module\.exports\s*=\s*\{{[^}}]*\b{handler}\b", re.DOTALL))
-
-
-def check_code_usage(path: str, code: Block, rule: RuleSettings | None, action: ActionSettings | None,
-                     meta_lines: Mapping[str, int]) -> list[Problem]:
-    problems: list[Problem] = []
-    if action is not None:
-        handler = TRIGGERS[action.trigger][1]
-        assigned, listed = _export_patterns(handler)
-        exported = assigned.search(code.text) or listed.search(code.text)
-        if not exported:
-            problems.append(Problem(path, code.line, f"the {action.trigger} trigger calls "
-                                                     f"'{handler}', but the code does not export it "
-                                                     f"(exports.{handler} = async (event, api) => {{ … }})"))
-        used, declared, what, severity = _uses(code.text, r"event\.secrets"), action.secrets, "secrets", "error"
-    else:
-        assert rule is not None
-        used, declared, what, severity = (_uses(code.text, "configuration"), rule.configuration,
-                                          "configuration", "warning")
-    for name, line in sorted(used.items(), key=lambda kv: kv[1]):
-        if name not in declared:
-            problems.append(Problem(path, code.line + line - 1,
-                                    f"the code reads {what} '{name}', which is not declared in "
-                                    f"'{what}'", "warning" if severity == "warning" else "error"))
-    for name in declared:
-        if name not in used:
-            problems.append(Problem(path, meta_lines.get(what, 1),
-                                    f"'{what}' declares '{name}', which the code never reads", "warning"))
-    return problems
-
-
-class Summary(NamedTuple):
-    """What the checks across files need to know of one template (small, so it can be cached)."""
-
-    path: str
-    kind: str
-    name: str
-    gallery: bool
-    stage: str | None
-    order: int | None
-    trigger: str | None
-    name_line: int
-    order_line: int
-    trigger_line: int
-
-
-def summarize(t: Template) -> Summary:
-    return Summary(t.path, t.kind, t.name, t.gallery, t.rule.stage if t.rule else None,
-                   t.rule.order if t.rule else None, t.action.trigger if t.action else None,
-                   t.meta_lines.get("name", t.title_line), t.meta_lines.get("order", 1),
-                   t.meta_lines.get("trigger", 1))
-
-
-def _duplicates(items: Iterable[tuple[Any, Summary]]) -> Iterator[tuple[Summary, Summary]]:
-    """(first, later) for every item whose key an earlier one had, grouped by key in order of first use."""
-    first: dict[Any, Summary] = {}
-    later: dict[Any, list[Summary]] = {}
-    for key, s in items:
-        seen = first.setdefault(key, s)
-        if seen is not s:
-            later.setdefault(key, []).append(s)
-    if later:
-        for key, s in first.items():
-            for dup in later.get(key, ()):
-                yield s, dup
-
-
-def check_catalogue(summaries: Sequence[Summary]) -> list[Problem]:
-    """Checks across files: duplicate names and orders, per-tenant and per-trigger limits."""
-    problems: list[Problem] = []
-    by_id: dict[str, Summary] = {}
-    for s in summaries:
-        first = by_id.setdefault(s.path.lower(), s)
-        if first is not s:
-            problems.append(Problem(s.path, 1, f"id clashes with {first.path}: ids must differ in more "
-                                               f"than letter case (they are file names)"))
-    published = [s for s in summaries if s.gallery]
-    for first, s in _duplicates(((s.kind, s.name.lower()), s) for s in published):
-        problems.append(Problem(s.path, s.name_line, f"{s.kind} name '{s.name}' is already used by {first.path}"))
-    for first, s in _duplicates(((s.stage, s.order), s) for s in published
-                                if s.stage is not None and s.order is not None):
-        problems.append(Problem(s.path, s.order_line,
-                                f"order {s.order} in stage {s.stage} is already used by {first.path}"))
-    by_trigger: dict[str, list[Summary]] = {}
-    actions = 0
-    for s in published:
-        if s.trigger is not None:
-            actions += 1
-            if actions == MAX_ACTIONS + 1:
-                over_tenant = s
-            by_trigger.setdefault(s.trigger, []).append(s)
-    if actions > MAX_ACTIONS:
-        problems.append(Problem(over_tenant.path, 1,
-                                f"a tenant holds at most {MAX_ACTIONS} actions; the catalogue publishes "
-                                f"{actions} (fine for a gallery; an environment must choose fewer)",
-                                "warning"))
-    for trigger, bound in by_trigger.items():
-        if len(bound) > MAX_ACTIONS_PER_TRIGGER:
-            over = bound[MAX_ACTIONS_PER_TRIGGER]
-            problems.append(Problem(over.path, over.trigger_line,
-                                    f"at most {MAX_ACTIONS_PER_TRIGGER} actions can be bound to "
-                                    f"{trigger}; the catalogue publishes {len(bound)} (an environment must "
-                                    f"choose fewer)", "warning"))
-    return problems

@@ -58,8 +58,33 @@ class Template:
     meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     meta_lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
 
+    def entry(self) -> Entry:
+        """What rules.json publishes of this template."""
+        return Entry(self.id, self.title, self.overview, self.categories, self.description, self.code,
+                     self.kind, self.name, self.icon, self.rule, self.action)
+
     def to_json(self) -> dict[str, Any]:
-        """The rules.json object for this template, keys in the published order."""
+        return self.entry().to_json()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A published template as rules.json holds it: what the build writes and the deploy reads back."""
+
+    id: str
+    title: str
+    overview: str
+    categories: tuple[str, ...]
+    description: str
+    code: str
+    kind: Kind
+    name: str
+    icon: str | None = None
+    rule: RuleSettings | None = None
+    action: ActionSettings | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The rules.json object, keys in the published order."""
         out: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
@@ -89,3 +114,42 @@ class Template:
                 "deploy": self.action.deploy,
             }
         return out
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Entry:
+        """The inverse of to_json; raises KeyError, TypeError or ValueError for an object of another shape."""
+        kind = obj["kind"]
+        if kind not in ("rule", "action"):
+            raise ValueError(f"kind {str(kind)[:20]!r}")
+        rule = action = None
+        if kind == "rule":
+            r = obj["rule"]
+            order = r["order"]
+            if order is not None and (not isinstance(order, int) or isinstance(order, bool)):
+                raise TypeError("rule.order is not a whole number")
+            rule = RuleSettings(_bool(r["enabled"]), order, _str(r["stage"]),
+                                tuple(_str(c) for c in r["configuration"]))
+        else:
+            a = obj["action"]
+            deps = a["dependencies"]
+            if not isinstance(deps, dict):
+                raise TypeError("action.dependencies is not a mapping")
+            action = ActionSettings(_str(a["trigger"]), _str(a["trigger_version"]), _str(a["runtime"]),
+                                    tuple(sorted((_str(k), _str(v)) for k, v in deps.items())),
+                                    tuple(_str(s) for s in a["secrets"]), _bool(a["deploy"]))
+        icon = obj.get("icon")
+        return cls(_str(obj["id"]), _str(obj["title"]), _str(obj["overview"]),
+                   tuple(_str(c) for c in obj["categories"]), _str(obj["description"]), _str(obj["code"]),
+                   kind, _str(obj["name"]), None if icon is None else _str(icon), rule, action)
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, found {type(value).__name__}")
+    return value
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, found {type(value).__name__}")
+    return value
