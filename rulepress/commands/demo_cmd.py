@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from rulepress.catalogue.build import build
-from rulepress.catalogue.rulesjson import read_objects
-from rulepress.deploy import deploy_to
-from rulepress.desired import secret_names
-from rulepress.environments import Environment
+from rulepress.catalogue.rulesjson import read_entries
+from rulepress.deploy.desired import secret_names
+from rulepress.deploy.environments import Environment
+from rulepress.deploy.flow import deploy_to
 from rulepress.errors import UserError
 from rulepress.tenant import start_tenant
 
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     result = build(root)
     print(f"build: {result.output.name} {'written' if result.written else 'up to date'}, "
           f"{result.published} template(s) published")
-    entries = read_objects(result.output)
+    entries = read_entries(result.output)
     env = Environment("demo")
     values = {name: "demo-" + random_secrets.token_hex(8) for name in secret_names(entries, env)}
     with start_tenant() as tenant:

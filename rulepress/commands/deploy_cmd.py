@@ -9,7 +9,7 @@ import threading
 from typing import Any, TextIO
 
 from rulepress.commands.plan_cmd import add_common, file_values, report, targets
-from rulepress.deploy import confirm_on_terminal, deploy
+from rulepress.deploy.flow import confirm_on_terminal, deploy
 from rulepress.errors import UserError
 
 

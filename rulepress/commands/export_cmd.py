@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from rulepress import environments
-from rulepress.deploy import make_client
-from rulepress.export import export
+from rulepress.deploy import environments
+from rulepress.deploy.export import export
+from rulepress.deploy.flow import make_client
 
 
 def register(sub: Any) -> None:

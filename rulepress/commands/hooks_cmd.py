@@ -91,7 +91,7 @@ def run_pre_commit(args: argparse.Namespace) -> int:
 
 
 def run_post_receive(args: argparse.Namespace) -> int:
-    from rulepress.environments import read_secrets_file
+    from rulepress.deploy.environments import read_secrets_file
     from rulepress.release.history import History
     from rulepress.release.postreceive import handle_push
     from rulepress.release.publish import DEFAULT_ENV, Publisher

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from rulepress import environments
-from rulepress.deploy import Outcome, Target, make_client
-from rulepress.report import to_json
+from rulepress.deploy import environments
+from rulepress.deploy.flow import Outcome, Target, make_client
+from rulepress.deploy.report import to_json
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
@@ -80,7 +80,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rulepress.deploy import deploy
+    from rulepress.deploy.flow import deploy
 
     say = (lambda _: None) if args.json else print
     outcomes = deploy(

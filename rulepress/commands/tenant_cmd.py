@@ -10,7 +10,7 @@ from typing import Any
 from rulepress.errors import UsageError, UserError
 from rulepress.tenant import PLANS, TenantOptions, serve_forever
 from rulepress.tenant.options import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
-from rulepress.tenant.runner import Endpoint
+from rulepress.tenant.server import Endpoint
 from rulepress.tenant.store import StateFileError
 
 DESCRIPTION = (

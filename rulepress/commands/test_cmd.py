@@ -9,8 +9,8 @@ from typing import Any, TextIO
 
 from rulepress.catalogue.build import load_catalogue
 from rulepress.errors import UsageError
-from rulepress.runner import NodeOptions, run_tests
-from rulepress.runner.report import as_json, as_text
+from rulepress.testing import NodeOptions, run_tests
+from rulepress.testing.report import as_json, as_text
 
 DESCRIPTION = (
     "Run the test cases written in each template's ```test blocks, in real Node, offline. "

@@ -43,7 +43,7 @@ def _log(line: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rulepress.environments import read_secrets_file
+    from rulepress.deploy.environments import read_secrets_file
     from rulepress.release.publish import DEFAULT_ENV, Publisher
     from rulepress.release.webhook import WebhookOptions, serve_forever
 

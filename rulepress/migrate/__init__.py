@@ -2,7 +2,7 @@
 
 Pipeline: rule file -> Template (rulepress.template) -> transform.js in Node (syntax tree edits) -> action
 code + secrets + dependencies + TODOs -> compose (markdown) + testcases (converted test blocks) -> the
-output is parsed and validated like any rule file, and its converted tests are run (rulepress.runner).
+output is parsed and validated like any rule file, and its converted tests are run (rulepress.testing).
 """
 
 from __future__ import annotations

@@ -113,8 +113,8 @@ def _with_problems(outcome: Outcome, problems: list[Problem]) -> Outcome:
 
 
 def _run_tests(outcomes: list[Outcome], node: str | None) -> list[Outcome]:
-    from rulepress.runner import NodeOptions
-    from rulepress.runner import run_tests as run
+    from rulepress.testing import NodeOptions
+    from rulepress.testing import run_tests as run
 
     testable = [o for o in outcomes if o.action is not None and not o.problems and o.action.tests]
     if not testable:

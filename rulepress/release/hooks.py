@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rulepress.errors import UserError
 from rulepress.files import write_atomic
-from rulepress.release.gitrun import git
+from rulepress.gitrun import git
 
 MARK = "# installed by rulepress (rulepress hooks install)"
 KINDS = ("pre-commit", "post-receive")

@@ -23,7 +23,7 @@ from rulepress import config
 from rulepress.catalogue.build import BuildResult, build
 from rulepress.errors import ProblemsError, UserError
 from rulepress.files import write_atomic
-from rulepress.release.gitrun import git, status_entries
+from rulepress.gitrun import git, status_entries
 
 Clock = Callable[[], datetime.datetime]
 

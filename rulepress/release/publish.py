@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rulepress.errors import UserError
-from rulepress.release.gitrun import clean_env, git
+from rulepress.gitrun import clean_env, git
 from rulepress.release.history import History
 from rulepress.release.versions import parse_version, tag_version
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rulepress.tenant.app import Tenant
 from rulepress.tenant.options import ALL_SCOPES, PLANS, TenantOptions
-from rulepress.tenant.runner import RunningTenant, serve_forever, start_tenant
+from rulepress.tenant.server import RunningTenant, serve_forever, start_tenant
 
 __all__ = ["ALL_SCOPES", "PLANS", "RunningTenant", "Tenant", "TenantOptions", "serve_forever",
            "start_tenant"]

@@ -9,10 +9,10 @@ from typing import Any
 
 import requests
 
-from rulepress import environments
 from rulepress.catalogue import schema
 from rulepress.catalogue.build import build
-from rulepress.deploy import Outcome, Target, deploy, make_client
+from rulepress.deploy import environments
+from rulepress.deploy.flow import Outcome, Target, deploy, make_client
 
 TRIGGERS = {t: handler for t, (_, handler) in schema.TRIGGERS.items()}
 SECRETS = {"API_KEY": "sk-live-4f9a1c-very-secret", "GREETING": "hello-config-value-77"}

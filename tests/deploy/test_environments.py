@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from rulepress import environments
-from rulepress.catalogue.rulesjson import read_objects
-from rulepress.desired import desired_state, secret_names
+from rulepress.catalogue.rulesjson import read_entries
+from rulepress.deploy import environments
+from rulepress.deploy.desired import desired_state, secret_names
 from rulepress.errors import UserError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -16,7 +16,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 def test_the_committed_environments_fit_the_committed_catalogue() -> None:
     envs = environments.load(REPO_ROOT)
-    entries = read_objects(REPO_ROOT / "rules.json")
+    entries = read_entries(REPO_ROOT / "rules.json")
     assert envs.default == "local"
     for env in envs.envs:
         names = secret_names(entries, env)

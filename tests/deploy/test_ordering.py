@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rulepress.ordering import OrderConflict, moves
+from rulepress.deploy.ordering import OrderConflict, moves
 
 
 def replay(current: dict[str, int | None], writes: list[tuple[str, int]]) -> dict[str, int | None]:

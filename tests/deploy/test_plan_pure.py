@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rulepress.desired import Desired, DesiredAction
+from rulepress.deploy.desired import Desired, DesiredAction
+from rulepress.deploy.plan import make_plan
 from rulepress.errors import UserError
-from rulepress.plan import make_plan
 from rulepress.remote.records import Binding, RemoteAction, Snapshot
 
 

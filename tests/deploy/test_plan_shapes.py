@@ -205,8 +205,8 @@ def test_keywords_are_substituted_and_unknown_ones_refused(repo: Repo, deployer:
 
 
 def test_all_environments_deploy_in_parallel_each_with_its_templates(repo: Repo, tenant_factory: Any) -> None:
-    from rulepress import environments
-    from rulepress.deploy import Target, deploy, make_client
+    from rulepress.deploy import environments
+    from rulepress.deploy.flow import Target, deploy, make_client
 
     repo.write({"a": action_md("A"), "b": action_md("B")},
                tenants='[env.one]\ntemplates = ["a"]\n[env.two]\nexclude = ["a"]\n')

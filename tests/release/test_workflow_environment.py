@@ -11,9 +11,9 @@ from typing import Any
 
 import yaml
 
-from rulepress import environments
-from rulepress.catalogue.rulesjson import read_objects
-from rulepress.desired import secret_names
+from rulepress.catalogue.rulesjson import read_entries
+from rulepress.deploy import environments
+from rulepress.deploy.desired import secret_names
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,7 +32,7 @@ def test_the_workflow_environment_is_enough_to_plan_every_release_environment(tm
                                 (env.client_secret_env, running.client_secret)):
             assert variable in flow["env"], f"the workflow does not pass {variable}"
             environ[variable] = value
-    entries = read_objects(checkout / "rules.json")
+    entries = read_entries(checkout / "rules.json")
     lines = [f"{env.variable_for(name)}=value-of-{name}" for env in envs for name in secret_names(entries, env)]
     (tmp_path / "secrets.env").write_text("\n".join(sorted(set(lines))) + "\n")
     plan = subprocess.run([sys.executable, "-m", "rulepress", "plan", "--releases", "--root", str(checkout),

@@ -14,8 +14,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from rulepress.deploy.plan import ActionChange, Plan
 from rulepress.errors import UserError
-from rulepress.plan import ActionChange, Plan
 from rulepress.remote import actions as remote_actions
 from rulepress.remote import rules as remote_rules
 from rulepress.remote.client import Client

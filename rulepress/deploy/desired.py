@@ -1,13 +1,14 @@
-"""rules.json entries + one environment → the state a tenant should be in (pure)."""
+"""rules.json entries (typed, as the build wrote them) + one environment → the state a tenant should be in
+(pure)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from rulepress.environments import Environment
+from rulepress.catalogue.model import Entry
+from rulepress.deploy.environments import Environment
 from rulepress.errors import UserError
 from rulepress.remote.marker import secrets_digest
 
@@ -48,14 +49,16 @@ class Desired:
     bindings: dict[str, tuple[str, ...]] = field(default_factory=dict)  # trigger → template ids, in order
 
 
-def secret_names(entries: Sequence[Mapping[str, Any]], env: Environment) -> list[str]:
+def secret_names(entries: Sequence[Entry], env: Environment) -> list[str]:
     """Every secret and rules-configuration name the environment's templates read."""
     names: set[str] = set()
     for entry in entries:
-        if not env.takes(str(entry["id"])):
+        if not env.takes(entry.id):
             continue
-        names.update(entry.get("action", {}).get("secrets", []))
-        names.update(entry.get("rule", {}).get("configuration", []))
+        if entry.action is not None:
+            names.update(entry.action.secrets)
+        if entry.rule is not None:
+            names.update(entry.rule.configuration)
     return sorted(names)
 
 
@@ -67,54 +70,32 @@ def _keywords(template_id: str, code: str, keywords: Mapping[str, str], problems
 
 
 def desired_state(
-    entries: Sequence[Mapping[str, Any]], env: Environment, values: Mapping[str, str], digest_key: str
+    entries: Sequence[Entry], env: Environment, values: Mapping[str, str], digest_key: str
 ) -> Desired:
     """Raises UserError listing every problem (unknown ids, keywords without values, duplicate names)."""
     problems: list[str] = []
     keywords = dict(env.keywords)
     rules: list[DesiredRule] = []
     actions: list[DesiredAction] = []
-    known = {str(e["id"]) for e in entries}
+    known = {e.id for e in entries}
     for pattern in env.templates + env.exclude:
         if not any(c in pattern for c in "*?[") and pattern not in known:
             problems.append(f"environment {env.name!r}: no published template {pattern!r}")
     for entry in entries:
-        tid = str(entry["id"])
+        tid = entry.id
         if not env.takes(tid):
             continue
-        code = _keywords(tid, str(entry["code"]), keywords, problems)
-        if "rule" in entry:
-            r = entry["rule"]
-            config = tuple(r.get("configuration") or ())
-            rules.append(
-                DesiredRule(
-                    tid,
-                    str(entry["name"]),
-                    code,
-                    bool(r.get("enabled", True)),
-                    r.get("order"),
-                    str(r.get("stage") or "login_success"),
-                    config,
-                    secrets_digest({k: values[k] for k in config if k in values}, digest_key),
-                )
-            )
-        else:
-            a = entry["action"]
-            names = tuple(sorted(a.get("secrets") or ()))
-            actions.append(
-                DesiredAction(
-                    tid,
-                    str(entry["name"]),
-                    code,
-                    str(a["trigger"]),
-                    str(a["trigger_version"]),
-                    str(a["runtime"]),
-                    tuple(sorted((str(k), str(v)) for k, v in (a.get("dependencies") or {}).items())),
-                    names,
-                    secrets_digest({k: values[k] for k in names if k in values}, digest_key),
-                    bool(a.get("deploy", True)),
-                )
-            )
+        code = _keywords(tid, entry.code, keywords, problems)
+        if entry.rule is not None:
+            r = entry.rule
+            digest = secrets_digest({k: values[k] for k in r.configuration if k in values}, digest_key)
+            rules.append(DesiredRule(tid, entry.name, code, r.enabled, r.order, r.stage, r.configuration, digest))
+        elif entry.action is not None:
+            a = entry.action
+            names = tuple(sorted(a.secrets))
+            digest = secrets_digest({k: values[k] for k in names if k in values}, digest_key)
+            actions.append(DesiredAction(tid, entry.name, code, a.trigger, a.trigger_version, a.runtime,
+                                         a.dependencies, names, digest, a.deploy))
     for kind, items in (("rule", [r.name for r in rules]), ("action", [a.name for a in actions])):
         seen: set[str] = set()
         for name in items:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rulepress.catalogue.build import load_catalogue
-from rulepress.runner import NodeOptions, run_tests
+from rulepress.testing import NodeOptions, run_tests
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "TESTING.md"
 

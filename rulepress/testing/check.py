@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from rulepress.runner.cases import Call, Case
+from rulepress.testing.cases import Call, Case
 
 JSON = Any
 _MISSING = object()

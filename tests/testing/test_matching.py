@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rulepress.cli import main
-from rulepress.runner.check import mismatch
-from rulepress.runner.defaults import deep_merge, default_event
+from rulepress.testing.check import mismatch
+from rulepress.testing.defaults import deep_merge, default_event
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5))
 json_values = st.recursive(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from rulepress.changes import FieldChange, RuleChange, RuleWrite, diff, match
-from rulepress.desired import Desired, DesiredRule
+from rulepress.deploy.changes import FieldChange, RuleChange, RuleWrite, diff, match
+from rulepress.deploy.desired import Desired, DesiredRule
+from rulepress.deploy.ordering import OrderConflict, moves
 from rulepress.errors import UserError
-from rulepress.ordering import OrderConflict, moves
 from rulepress.remote.marker import mark
 from rulepress.remote.records import RemoteRule, Snapshot
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rulepress.runner import Report
-from rulepress.runner.check import show
+from rulepress.testing import Report
+from rulepress.testing.check import show
 
 
 def summary(report: Report) -> str:

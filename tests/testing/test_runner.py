@@ -10,7 +10,7 @@ import pytest
 from rulepress.catalogue.build import load_catalogue
 from rulepress.cli import main
 from rulepress.errors import ProblemsError
-from rulepress.runner import NodeOptions, run_tests
+from rulepress.testing import NodeOptions, run_tests
 
 
 def line_of(text: str, marker: str, nth: int = 1) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rulepress.plan import ActionChange, FieldChange, Plan, RuleChange
+from rulepress.deploy.plan import ActionChange, FieldChange, Plan, RuleChange
 
 _SIGN = {"create": "+", "update": "~", "delete": "-", "unchanged": "=", "kept": "!"}
 

@@ -11,36 +11,39 @@ from __future__ import annotations
 
 import configparser
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 import requests
 
 from rulepress import config
-from rulepress.apply import Applied, apply, steps
 from rulepress.catalogue.build import build
-from rulepress.catalogue.rulesjson import read_objects
-from rulepress.desired import desired_state, secret_names
-from rulepress.environments import Credentials, Environment, secret_values
+from rulepress.catalogue.model import Entry
+from rulepress.catalogue.rulesjson import read_entries
+from rulepress.deploy.apply import Applied, apply, steps
+from rulepress.deploy.desired import desired_state, secret_names
+from rulepress.deploy.environments import Credentials, Environment, secret_values
+from rulepress.deploy.plan import Plan, make_plan
+from rulepress.deploy.report import render
 from rulepress.errors import UserError
-from rulepress.plan import Plan, make_plan
+from rulepress.gitrun import git, status_entries
 from rulepress.remote.client import Client, Stats
 from rulepress.remote.read import read_snapshot
-from rulepress.report import render
 
 Say = Callable[[str], None]
 StepProgress = Callable[[str, str, int, int], None]  # (environment, step, steps done, steps planned)
 
 
 @dataclass(frozen=True)
-class Catalogue:
-    entries: list[dict[str, Any]]
+class Release:
+    """What a deploy publishes: the catalogue's entries, its version, and the git commit it comes from."""
+
+    entries: list[Entry]
     version: str | None
     sha: str | None
     dirty: bool
@@ -58,12 +61,12 @@ class Outcome:
     error: str | None = None
 
 
-def load_catalogue(root: Path, *, check_stale: bool = True) -> Catalogue:
+def read_release(root: Path, *, check_stale: bool = True) -> Release:
     """rules.json entries (refused when stale against rules/), the catalogue version and git commit."""
     if check_stale:
         build(root, check=True)
-    entries = read_objects(config.load(root).output_path)
-    return Catalogue(entries, _version(root), *_git(root))
+    entries = read_entries(config.load(root).output_path)
+    return Release(entries, _version(root), *_git(root))
 
 
 def _version(root: Path) -> str | None:
@@ -79,18 +82,14 @@ def _version(root: Path) -> str | None:
 
 
 def _git(root: Path) -> tuple[str | None, bool]:
-    def run(*args: str) -> str | None:
-        try:
-            done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=30)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    sha = run("rev-parse", "HEAD")
-    if sha is None:
+    """The commit deployed and whether what it deploys has uncommitted changes (None: not a git checkout)."""
+    try:
+        sha = git(root, "rev-parse", "--verify", "--quiet", "HEAD").strip()
+        cfg = config.load(root)
+        changed = status_entries(root, [cfg.rules_dir, cfg.output, "tenants.toml"])
+    except UserError:
         return None, False
-    status = run("status", "--porcelain", "--", "rules", "rules.json", "tenants.toml")
-    return sha, bool(status)
+    return sha or None, bool(changed)
 
 
 @dataclass
@@ -121,7 +120,7 @@ def make_client(
 
 
 def plan_target(
-    catalogue: Catalogue,
+    release: Release,
     target: Target,
     environ: Mapping[str, str],
     file_values: Mapping[str, str],
@@ -131,20 +130,20 @@ def plan_target(
 ) -> tuple[Plan, dict[str, str]]:
     """Read the tenant, resolve secret values, plan. Raises UserError listing every missing secret."""
     env = target.env
-    taken = [e for e in catalogue.entries if env.takes(str(e["id"]))]
-    triggers = {e["action"]["trigger"] for e in taken if "action" in e}
-    names = {str(e["name"]) for e in taken if "action" in e}
+    taken = [e for e in release.entries if env.takes(e.id)]
+    triggers = {e.action.trigger for e in taken if e.action is not None}
+    names = {e.name for e in taken if e.action is not None}
     snap = read_snapshot(target.client, triggers=triggers, names=names)
-    needed = secret_names([e for e in taken if "action" in e or snap.rules is not None], env)
+    needed = secret_names([e for e in taken if e.action is not None or snap.rules is not None], env)
     values, missing = secret_values(env, needed, environ, file_values)
     if missing:
         raise UserError(
             f"environment {env.name!r}: no value for secret(s) {', '.join(missing)} "
             "(set the environment variables or pass --secrets-file); nothing was changed"
         )
-    desired = desired_state(catalogue.entries, env, values, target.creds.client_secret)
+    desired = desired_state(release.entries, env, values, target.creds.client_secret)
     plan = make_plan(
-        desired, snap, env=env.name, version=catalogue.version, sha=catalogue.sha, prune=prune, force=force
+        desired, snap, env=env.name, version=release.version, sha=release.sha, prune=prune, force=force
     )
     return plan, values
 
@@ -170,8 +169,8 @@ def deploy(
     Each applied step goes to `progress(env, step, done, total)` when given, else to `say` as a line.
     Returns one Outcome per target; a failure in one environment does not stop the others.
     """
-    catalogue = load_catalogue(root, check_stale=check_stale)
-    if apply_changes and catalogue.dirty and not force:
+    release = read_release(root, check_stale=check_stale)
+    if apply_changes and release.dirty and not force:
         raise UserError(
             "rules/, rules.json or tenants.toml has uncommitted changes; commit them first, or use --force"
         )
@@ -182,7 +181,7 @@ def deploy(
         started = time.monotonic()
         try:
             outcome.plan, values = plan_target(
-                catalogue, target, environ, file_values or {}, prune=prune, force=force
+                release, target, environ, file_values or {}, prune=prune, force=force
             )
         except UserError as exc:
             problems.append(str(exc))

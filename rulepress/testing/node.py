@@ -12,7 +12,7 @@ from typing import Any
 
 from rulepress.catalogue.model import Template
 from rulepress.errors import UserError
-from rulepress.runner.cases import Case
+from rulepress.testing.cases import Case
 
 JSON = Any
 HARNESS = Path(__file__).with_name("harness.js")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rulepress.changes import (
+from rulepress.deploy.changes import (
     ActionChange,
     BindingChange,
     BindingRef,
@@ -22,9 +22,9 @@ from rulepress.changes import (
     diff,
     match,
 )
-from rulepress.desired import Desired, DesiredAction
+from rulepress.deploy.desired import Desired, DesiredAction
+from rulepress.deploy.plan_rules import plan_rules
 from rulepress.errors import UserError
-from rulepress.plan_rules import plan_rules
 from rulepress.remote.marker import mark
 from rulepress.remote.records import DeployRecord, RemoteAction, Snapshot, version_key
 

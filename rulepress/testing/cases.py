@@ -14,7 +14,7 @@ import yaml
 
 from rulepress.catalogue.model import Block, Template
 from rulepress.errors import Problem
-from rulepress.runner.defaults import HANDLERS, deep_merge, default_event, default_rule_input
+from rulepress.testing.defaults import HANDLERS, deep_merge, default_event, default_rule_input
 
 JSON = Any
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from rulepress.catalogue.model import Template
 from rulepress.errors import Problem, ProblemsError
-from rulepress.runner.cases import Case, parse_cases
-from rulepress.runner.check import Failure, evaluate
-from rulepress.runner.node import NodeOptions, make_job, run_job
+from rulepress.testing.cases import Case, parse_cases
+from rulepress.testing.check import Failure, evaluate
+from rulepress.testing.node import NodeOptions, make_job, run_job
 
 __all__ = ["CaseResult", "Failure", "NodeOptions", "Report", "collect_cases", "run_tests"]
 
