@@ -92,11 +92,14 @@ def load(path: str, yaml_text: str) -> tuple[dict[str, Any] | None, dict[str, in
             tag = getattr(event, "tag", None)
             implicit = getattr(event, "implicit", True)
             if tag is not None and not (implicit is True or (isinstance(implicit, tuple) and any(implicit))):
-                return None, {}, [Problem(path, line, f"explicit YAML tags ({clip(tag, 60)}) are not "
+                shown = clip(tag.replace("tag:yaml.org,2002:", "!!"), 60)
+                return None, {}, [Problem(path, line, f"explicit YAML tags ({shown}) are not "
                                                       f"allowed in front matter; write a plain value")]
         node = yaml.compose(yaml_text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         return None, {}, [_yaml_problem(path, exc)]
+    except RecursionError:
+        return None, {}, [Problem(path, 2, "front matter is nested too deeply to read")]
     if node is None:
         return {}, {}, []
     if not isinstance(node, yaml.MappingNode):
@@ -112,7 +115,7 @@ def load(path: str, yaml_text: str) -> tuple[dict[str, Any] | None, dict[str, in
             try:
                 key = loader.construct_object(key_node, deep=True)
                 value = loader.construct_object(value_node, deep=True)
-            except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+            except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError) as exc:
                 problems.append(Problem(path, line, f"front matter value cannot be read: {clip(str(exc))}"))
                 continue
             if not isinstance(key, str | int | float | bool) or isinstance(key, bool):

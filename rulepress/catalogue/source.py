@@ -34,8 +34,9 @@ def file_order_key(name: str) -> bytes:
 
 
 def _shown(rel: str) -> str:
-    """A path that may hold bytes that are not UTF-8, printable."""
-    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    """A path as a message shows it on one line: bytes that are not UTF-8 and control characters escaped."""
+    text = rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def scan(root: Path, rules_dir: str) -> tuple[list[SourceFile], list[Problem]]:
@@ -60,15 +61,15 @@ def scan(root: Path, rules_dir: str) -> tuple[list[SourceFile], list[Problem]]:
                                                     "would be the name)"))
             continue
         if name.startswith("."):
-            problems.append(Problem(rel, 1, "hidden file ignored: its name starts with '.'", "warning"))
+            problems.append(Problem(_shown(rel), 1, "hidden file ignored: its name starts with '.'", "warning"))
             continue
-        problem = _check_entry(entry, rel, real_root)
+        problem = _check_entry(entry, _shown(rel), real_root)
         if problem is not None:
             problems.append(problem)
             continue
         template_id = name[:-3]
         if not ID_RE.match(template_id):
-            problems.append(Problem(rel, 1, f"the id {template_id!r} (the file name) must be one token of "
+            problems.append(Problem(_shown(rel), 1, f"the id {template_id[:60]!r} (the file name) must be one token of "
                                             f"letters, digits, '.', '_' and '-', starting with a letter or "
                                             f"digit, at most 128 characters; rename the file"))
             continue
