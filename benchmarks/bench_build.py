@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from rulepress.build import build  # noqa: E402
+from rulepress.catalogue.build import build  # noqa: E402
 
 NODE_ORIGINAL = r"""
 // The shape of the original catalogue build: for each .md file, split front matter, parse YAML,

@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO))
 
 from aiohttp import web  # noqa: E402
 
-from rulepress.build import build  # noqa: E402
+from rulepress.catalogue.build import build  # noqa: E402
 from rulepress.release.hooks import install  # noqa: E402
 from rulepress.release.publish import Publisher  # noqa: E402
 from rulepress.release.webhook import RunningWebhook, WebhookOptions  # noqa: E402

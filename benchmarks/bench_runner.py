@@ -23,10 +23,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from rulepress.build import load_catalogue  # noqa: E402
-from rulepress.runner import collect_cases, run_tests  # noqa: E402
-from rulepress.runner.check import evaluate  # noqa: E402
-from rulepress.runner.node import NodeOptions, make_job, run_job  # noqa: E402
+from rulepress.catalogue.build import load_catalogue  # noqa: E402
+from rulepress.testing import collect_cases, run_tests  # noqa: E402
+from rulepress.testing.check import evaluate  # noqa: E402
+from rulepress.testing.node import NodeOptions, make_job, run_job  # noqa: E402
 
 
 def timed(fn: object) -> float:

@@ -18,7 +18,9 @@ from rulepress.catalogue.build import build
 from rulepress.errors import ProblemsError, UserError
 
 REPO = Path(__file__).resolve().parent.parent.parent
-GOOD = "---\ngallery: true\n---\n# Fine\n\n```js\nfunction (user, context, callback) { callback(null, user, context); }\n```\n"
+RULE = "function (user, context, callback) { callback(null, user, context); }"
+ACTION = "exports.onExecutePostLogin = async () => {};"
+GOOD = f"---\ngallery: true\n---\n# Fine\n\n```js\n{RULE}\n```\n"
 
 
 def one_file(tmp_path: Path, name: str, text: str) -> list[str]:
@@ -33,7 +35,7 @@ def one_file(tmp_path: Path, name: str, text: str) -> list[str]:
 def test_yaml_aliases_are_refused_before_anything_is_expanded(tmp_path: Path) -> None:
     # nine levels of nine aliases: 387 million items if expanded (PyYAML would take gigabytes)
     levels = "".join(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]\n" for i in range(1, 10))
-    text = f"---\ngallery: true\nx: &l0 [lol, lol]\n{levels}categories: *l9\n---\n# T\n\n```js\nfunction (u) {{}}\n```\n"
+    text = f"---\ngallery: true\nx: &l0 [lol, lol]\n{levels}categories: *l9\n---\n# T\n\n```js\n{RULE}\n```\n"
     assert len(text) < 1000
     started = time.monotonic()
     problems = one_file(tmp_path, "laughs.md", text)
@@ -45,13 +47,13 @@ def test_yaml_aliases_are_refused_before_anything_is_expanded(tmp_path: Path) ->
 @pytest.mark.parametrize("value,tag", [("!!int x", "!!int"), ("!!float x", "!!float"),
                                        ("!!timestamp x", "!!timestamp"), ("!custom [1]", "!custom")])
 def test_explicit_tags_are_problems_not_crashes(tmp_path: Path, value: str, tag: str) -> None:
-    text = f"---\ngallery: true\nsecrets: {value}\n---\n# T\n\n```js\nexports.onExecutePostLogin = async () => {{}};\n```\n"
+    text = f"---\ngallery: true\nsecrets: {value}\n---\n# T\n\n```js\n{ACTION}\n```\n"
     assert one_file(tmp_path, "tags.md", text) == [
         f"rules/tags.md:3: explicit YAML tags ({tag}) are not allowed in front matter; write a plain value"]
 
 
 def test_messages_quote_at_most_about_200_characters_of_a_value(tmp_path: Path) -> None:
-    text = f"---\ngallery: true\nname: {'x' * 100_000}\nicon: [{'y' * 50_000}]\n---\n# T\n\n```js\nfunction (u) {{}}\n```\n"
+    text = f"---\ngallery: true\nname: {'x' * 100_000}\nicon: [{'y' * 50_000}]\n---\n# T\n\n```js\n{RULE}\n```\n"
     problems = [p for p in one_file(tmp_path, "long.md", text) if "warning" not in p]
     assert len(problems) == 2 and all(len(p) < 500 for p in problems)
     assert "(100,002 characters)" in problems[0]
@@ -60,21 +62,22 @@ def test_messages_quote_at_most_about_200_characters_of_a_value(tmp_path: Path) 
 def test_numbers_out_of_range_ids_and_trigger_versions_are_refused(tmp_path: Path) -> None:
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "bad\nid.md").write_text(GOOD)
-    (tmp_path / "rules" / "v99.md").write_text(GOOD.replace("gallery: true\n", "gallery: true\ntrigger_version: v99\n")
-                                               .replace("function (user, context, callback) { callback(null, user, context); }",
-                                                        "exports.onExecutePostLogin = async () => {};"))
-    problems = one_file(tmp_path, "order.md", GOOD.replace("gallery: true\n", "gallery: true\norder: 99999999999999999999999\n"))
+    (tmp_path / "rules" / "v99.md").write_text(
+        GOOD.replace("gallery: true\n", "gallery: true\ntrigger_version: v99\n").replace(RULE, ACTION))
+    big = GOOD.replace("gallery: true\n", "gallery: true\norder: 99999999999999999999999\n")
+    problems = one_file(tmp_path, "order.md", big)
     assert problems == [
         "rules/bad\\nid.md:1: the id 'bad\\nid' (the file name) must be one token of letters, digits, '.', '_' and "
         "'-', starting with a letter or digit, at most 128 characters; rename the file",
-        "rules/order.md:3: 'order' must be a whole number from 0 to 9007199254740991, not number 99999999999999999999999",
+        "rules/order.md:3: 'order' must be a whole number from 0 to 9007199254740991, "
+        "not number 99999999999999999999999",
         "rules/v99.md:3: 'trigger_version' must be a version of the post-login trigger: v1, v2, v3, not 'v99'"]
 
 
 def test_deprecated_trigger_version_is_a_warning(tmp_path: Path) -> None:
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "old.md").write_text(
-        "---\ngallery: true\ntrigger_version: v2\n---\n# Old\n\n```js\nexports.onExecutePostLogin = async () => {};\n```\n")
+        f"---\ngallery: true\ntrigger_version: v2\n---\n# Old\n\n```js\n{ACTION}\n```\n")
     result = build(tmp_path)
     assert [str(w) for w in result.warnings] == [
         "rules/old.md:3: warning: post-login v2 is deprecated; the current version is v3"]
