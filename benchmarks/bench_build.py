@@ -1,18 +1,19 @@
-"""Build speed on a 10,000-template catalogue (copies of the starter catalogue under distinct names).
+"""Build speed at a real catalogue's size (300 templates) and at a stress size (10,000), against a Node build
+written like the original catalogue's, measured in the same run on the same files.
 
-Prints, for each scenario, the wall time, peak memory, and a ratio against baselines measured in the same
-run on the same files:
-  - `node-original`: a Node build written like the original catalogue's (read, split front matter, parse
-    YAML, lex markdown, render, write) — the figure the issue compares against (about 0.8 s);
-  - `read+json`: the floor for any build: read every file and write a rules.json of the same size.
+For each size: cold build, unchanged `--check`, rebuild after one edit (all whole processes, best of 3),
+and the peak memory of the largest process. Also: whether the stdlib process pool pays (compiling 1,000
+and 10,000 files in one process against the pool), and the starter catalogue's `--check`.
 
-Run: .venv/bin/python benchmarks/bench_build.py [--count 10000]
+Targets (issue 12, 2-core machine): 300 cold <= 0.6 s and --check <= 0.25 s; 10,000 cold <= 10 s,
+--check <= 0.6 s, peak <= 300 MB.
+
+Run: .venv/bin/python benchmarks/bench_build.py [--sizes 300,10000]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -25,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from rulepress.catalogue.build import build  # noqa: E402
+from rulepress.catalogue.build import _compile_chunk, _compile_pooled  # noqa: E402
 
 NODE_ORIGINAL = r"""
 // The shape of the original catalogue build: for each .md file, split front matter, parse YAML,
@@ -127,89 +128,71 @@ def run_process(args: list[str]) -> tuple[float, int]:
     return float(wall), int(peak) // 1024
 
 
+def pool_pays(root: Path, count: int) -> tuple[float, float]:
+    """Seconds to compile `count` files in one process, and with the build's process pool."""
+    files = sorted((root / "rules").glob("*.md"))[:count]
+    items = [(f"rules/{f.name}", str(n), f.read_bytes()) for n, f in enumerate(files)]
+    one = timed(lambda: _compile_chunk(items, False))
+    pooled = timed(lambda: _compile_pooled(items, False))
+    return one, pooled
+
+
+def measure(work: Path, count: int, node_script: Path) -> None:
+    py, build_py, node = sys.executable, str(REPO / "build.py"), shutil.which("node") or "node"
+    root = work / f"repo-{count}"
+    make_catalogue(root, count)
+    files = sorted((root / "rules").glob("*.md"))
+    os.sync()
+    node_wall = min(run_process([node, str(node_script), str(root / "rules"), str(work / "node.json")])[0]
+                    for _ in range(3))
+    runs = []
+    for _ in range(3):
+        shutil.rmtree(root / ".rulepress-cache", ignore_errors=True)
+        (root / "rules.json").unlink(missing_ok=True)
+        runs.append(run_process([py, build_py, "--root", str(root)]))
+    cold, cold_peak = min(r[0] for r in runs), max(r[1] for r in runs)
+    checks = [run_process([py, build_py, "--root", str(root), "--check"]) for _ in range(3)]
+    check, check_peak = min(r[0] for r in checks), max(r[1] for r in checks)
+    changed = files[len(files) // 2]
+    rebuilds = []
+    for n in range(3):
+        changed.write_text(changed.read_text(encoding="utf-8") + f"\nOne more line {n}.\n", encoding="utf-8")
+        rebuilds.append(run_process([py, build_py, "--root", str(root)]))
+    rebuild, rebuild_peak = min(r[0] for r in rebuilds), max(r[1] for r in rebuilds)
+    size = sum(f.stat().st_size for f in files) / len(files) / 1024
+    print(f"\n{count:,} templates ({size:.1f} KB each); node-original build {node_wall:.2f} s")
+    print(f"  cold build:          {cold:6.2f} s = {cold / node_wall:5.2f}x node-original; peak {cold_peak} MB")
+    print(f"  --check, unchanged:  {check:6.2f} s = {check / node_wall:5.2f}x; peak {check_peak} MB")
+    print(f"  rebuild, 1 edited:   {rebuild:6.2f} s = {rebuild / node_wall:5.2f}x; peak {rebuild_peak} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--sizes", default="300,10000")
     args = parser.parse_args()
     # bytecode for the package, as an installed one has (PYTHONDONTWRITEBYTECODE would otherwise make every
     # build process compile it again)
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "rulepress")], check=True)
     work = Path(tempfile.mkdtemp(prefix="rulepress-bench-"))
     try:
-        root = work / "repo"
-        make_catalogue(root, args.count)
-        files = list((root / "rules").glob("*.md"))
-        size = sum(f.stat().st_size for f in files)
-        print(f"catalogue: {len(files):,} files, {size / len(files) / 1024:.1f} KB each on average")
-
-        node = shutil.which("node")
         node_script = work / "original-build.js"
         node_script.write_text(NODE_ORIGINAL)
-        node_wall = min(run_process([node or "node", str(node_script), str(root / "rules"),
-                                     str(work / "node-rules.json")])[0] for _ in range(3))
-
-        def read_and_write() -> None:
-            data = [f.read_bytes().decode() for f in sorted(files)]
-            (work / "floor.json").write_text(json.dumps([{"t": d} for d in data], indent=2, ensure_ascii=False))
-        floor = min(timed(read_and_write) for _ in range(3))
-
-        py = sys.executable
-        build_py = str(REPO / "build.py")
-        distinct = work / "distinct"
-        make_catalogue(distinct, args.count, distinct_code=True)
-        os.sync()  # the files just written are flushed now, not while a build is timed
-
-        def cold_process(repo: Path) -> tuple[float, int]:
-            runs = []
-            for _ in range(3):
-                shutil.rmtree(repo / ".rulepress-cache", ignore_errors=True)
-                (repo / "rules.json").unlink(missing_ok=True)
-                runs.append(run_process([py, build_py, "--root", str(repo)]))
-            return min(r[0] for r in runs), max(r[1] for r in runs)
-
-        cold_wall, cold_peak = cold_process(root)
-        cold_work = min(timed(lambda: (shutil.rmtree(root / ".rulepress-cache"), (root / "rules.json").unlink(),
-                                       build(root))) for _ in range(3))
-        check_wall, _ = run_process([py, build_py, "--root", str(root), "--check"])
-        check_work = min(timed(lambda: build(root, check=True)) for _ in range(3))
-        changed = root / "rules" / sorted(p.name for p in files)[len(files) // 2]
-
-        def change_one() -> None:
-            changed.write_text(changed.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
-        rebuilds = []
-        for _ in range(3):
-            change_one()
-            rebuilds.append(timed(lambda: build(root)))
-        rebuild_work = min(rebuilds)
-        rebuild_wall, rebuild_peak = (change_one(), run_process([py, build_py, "--root", str(root)]))[1]
-        node_distinct = min(run_process([node or "node", str(node_script), str(distinct / "rules"),
-                                         str(work / "node-distinct.json")])[0] for _ in range(3))
-        distinct_wall, distinct_peak = cold_process(distinct)
-        copied = work / "copied"
-        shutil.copytree(root, copied)  # new stamps everywhere, same content: a CI cache restored into a clone
-        os.sync()
-        copied_wall, _ = run_process([py, build_py, "--root", str(copied)])
+        for count in (int(c) for c in args.sizes.split(",")):
+            measure(work, count, node_script)
+        pool_root = work / "pool"
+        make_catalogue(pool_root, 10_000)
+        for count in (1_000, 10_000):
+            one, pooled = pool_pays(pool_root, count)
+            print(f"\ncompile {count:,} files: one process {one:.2f} s, process pool {pooled:.2f} s "
+                  f"(pool/one = {pooled / one:.2f}x)")
+        py, build_py = sys.executable, str(REPO / "build.py")
         starter = work / "starter"
         shutil.copytree(REPO / "rules", starter / "rules")
         run_process([py, build_py, "--root", str(starter)])
         starter_wall = min(run_process([py, build_py, "--root", str(starter), "--check"])[0] for _ in range(5))
         start_py = min(run_process([py, "-c", "pass"])[0] for _ in range(5))
-
-        print(f"baseline node-original build: {node_wall:.2f} s; read+json floor: {floor:.2f} s")
-        print(f"cold full build:    {cold_work:.2f} s work, {cold_wall:.2f} s process "
-              f"= {cold_wall / node_wall:.2f}x node-original; peak {cold_peak} MB")
-        print(f"cold, every code distinct: {distinct_wall:.2f} s process = {distinct_wall / node_distinct:.2f}x "
-              f"node-original on the same files ({node_distinct:.2f} s); Node checks {args.count:,} codes; "
-              f"peak {distinct_peak} MB")
-        print(f"rebuild, 1 changed: {rebuild_work:.3f} s work, {rebuild_wall:.2f} s process "
-              f"= {rebuild_wall / node_wall:.2f}x node-original; peak {rebuild_peak} MB")
-        print(f"--check, unchanged: {check_work:.3f} s work, {check_wall:.2f} s process "
-              f"= {check_wall / node_wall:.2f}x node-original")
-        print(f"copied repository with its cache (every stamp new): {copied_wall:.2f} s process "
-              f"= {copied_wall / node_wall:.2f}x node-original")
-        print(f"starter catalogue `python build.py --check`: {starter_wall:.3f} s process "
+        print(f"\nstarter catalogue `python build.py --check`: {starter_wall:.3f} s process "
               f"(python startup alone {start_py:.3f} s)")
-        print(f"peak memory (largest process): {max(cold_peak, rebuild_peak, distinct_peak)} MB")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -16,7 +16,7 @@ import os
 import shutil
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ class Compiled:
 
     key: str
     info: dict[str, Any]
-    object: str | None  # its rules.json object, when it can be published
+    object: bytes | None  # its rules.json object (UTF-8), when it can be published
     code: tuple[Kind, str] | None  # (kind, text)
 
 
@@ -81,11 +81,14 @@ def _compile_chunk(items: Sequence[tuple[str, str, bytes]], publish_all: bool) -
 
 
 def _compile_all(items: list[tuple[str, str, bytes]], publish_all: bool) -> list[Compiled]:
-    workers = min(os.cpu_count() or 1, 4)
-    if len(items) < POOL_FROM or workers < 2:
+    if len(items) < POOL_FROM or (os.cpu_count() or 1) < 2:
         return _compile_chunk(items, publish_all)
+    return _compile_pooled(items, publish_all)
+
+
+def _compile_pooled(items: list[tuple[str, str, bytes]], publish_all: bool) -> list[Compiled]:
     chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
-    with ProcessPoolExecutor(workers) as pool:
+    with ProcessPoolExecutor(min(os.cpu_count() or 1, 4)) as pool:
         done = pool.map(_compile_chunk, chunks, [publish_all] * len(chunks))
         return [c for chunk in done for c in chunk]
 
@@ -180,17 +183,20 @@ def _build(cfg: config.RepoConfig, cache: Cache, check: bool, strict: bool) -> B
             keys[rel] = content_key(cache.salt, rel, publish_all, read)
             stats[rel] = (stats[rel][0], keys[rel])
         items.append((rel, keys[rel], data[rel]))
+    data.clear()  # memory: what is compiled is all that is needed of the files now
     compiled = _compile_all(items, publish_all)
-    fresh = {c.key: c for c in compiled}
+    del items
     infos.update({c.key: c.info for c in compiled})
     # 4. JavaScript: each distinct code text not checked before, in one Node process
     new_codes = {c.info["code_key"]: c.code for c in compiled
                  if c.code is not None and c.info["code_key"] not in verdicts}
+    compiled = [c if c.code is None else replace(c, code=None) for c in compiled]  # the texts go to Node
     if new_codes:
         found: dict[str, list[list[Any]]] = {k: [] for k in new_codes}
         for p in jscheck.check([jscheck.Code(k, kind, text, 1) for k, (kind, text) in new_codes.items()]):
             found[p.path].append([p.line, p.message, p.severity])
         verdicts.update(found)
+        del new_codes
     # 5. every file's problems, what is published, and the checks across files
     published: list[tuple[list[str], str]] = []  # (categories, key) in file order
     summaries: list[checks.Summary] = []
@@ -214,42 +220,35 @@ def _build(cfg: config.RepoConfig, cache: Cache, check: bool, strict: bool) -> B
                     for p in checks.check_catalogue(summaries))
     live = set(keys.values())
     live_codes = {infos[k]["code_key"] for k in live if infos[k]["code_key"]}
-    save: dict[str, Any] = {
-        "files": {c.key: (c.info, c.object) for c in compiled},
-        "verdicts": {k: v for k, v in verdicts.items() if k in live_codes},
-        "stats": stats, "live": live,
-    }
-    try:
-        warnings = _raise_if_broken(problems, strict)
-    except ProblemsError:
-        cache.save(**save, state={})
-        raise
+    # what was learnt is kept whatever happens next: a failed build's work serves the fixed one
+    cache.save(files={c.key: (c.info, c.object) for c in compiled},
+               verdicts={k: v for k, v in verdicts.items() if k in live_codes}, stats=stats, live=live)
+    warnings = _raise_if_broken(problems, strict)
     result = BuildResult(len(keys), len(published), False, cfg.output_path, warnings, len(compiled))
     if output_stat is not None and cache.state("output") == [output_stat, digest]:
-        cache.save(**save, state={})
         return result
     # 6. rules.json: assembled from the objects, written only when it differs
-    objects = {k: c.object for k, c in fresh.items() if c.object is not None}
+    objects = {c.key: c.object for c in compiled if c.object is not None}
+    del compiled
     objects.update(cache.objects(key for _, key in published if key not in objects))
-    missing = [key for _, key in published if key not in objects]
-    if missing:  # the cache lost an object (deleted meanwhile): start again without it
-        cache.save(files={}, verdicts={}, stats={}, state={}, live=set())
+    if any(key not in objects for _, key in published):  # the cache lost an object (deleted meanwhile)
+        cache.save(files={}, verdicts={}, stats={}, live=set())
         raise UserError("the build cache changed while the build ran; run it again")
     output = assemble([(categories, objects[key]) for categories, key in published])
-    try:
-        same = output_stat is not None and cfg.output_path.read_bytes() == output
+    del objects
+    try:  # the old file is read only when its size says it may be the same
+        same = output_stat is not None and output_stat[0] == len(output) and cfg.output_path.read_bytes() == output
     except OSError as exc:
         raise UserError(f"cannot read {cfg.output}: {exc.strerror or exc}") from None
     if not same:
         if check:
-            cache.save(**save, state={})
             state = "missing" if output_stat is None else "stale"
             raise UserError(f"{cfg.output} is {state}: it is not what the build writes from "
                             f"{cfg.rules_dir}/; run 'python build.py' and commit it")
         write_atomic(cfg.output_path, output)
         output_stat = _output_stat(cfg.output_path)
-    cache.save(**save, state={"output": [output_stat, digest]})
-    return BuildResult(result.files, result.published, not same, cfg.output_path, warnings, len(compiled))
+    cache.set_state("output", [output_stat, digest])
+    return replace(result, written=not same)
 
 
 def load_catalogue(root: Path, *, strict: bool = False, published_only: bool = False) -> list[Template]:

@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -83,7 +83,7 @@ class Cache:
         db.execute("PRAGMA synchronous=OFF")
         with db:
             db.execute("CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value TEXT)")
-            db.execute("CREATE TABLE IF NOT EXISTS files (key TEXT PRIMARY KEY, info TEXT, object TEXT)")
+            db.execute("CREATE TABLE IF NOT EXISTS files (key TEXT PRIMARY KEY, info TEXT, object BLOB)")
             db.execute("CREATE TABLE IF NOT EXISTS verdicts (key TEXT PRIMARY KEY, problems TEXT)")
             db.execute("CREATE TABLE IF NOT EXISTS stats (path TEXT PRIMARY KEY, stat TEXT, key TEXT)")
             row = db.execute("SELECT value FROM state WHERE name = 'salt'").fetchone()
@@ -112,7 +112,7 @@ class Cache:
         wanted = set(keys)
         return {k: json.loads(info) for k, info in self._query("SELECT key, info FROM files") if k in wanted}
 
-    def objects(self, keys: Iterable[str]) -> dict[str, str]:
+    def objects(self, keys: Iterable[str]) -> dict[str, bytes]:
         wanted = set(keys)
         return {k: obj for k, obj in self._query("SELECT key, object FROM files WHERE object IS NOT NULL")
                 if k in wanted}
@@ -120,35 +120,34 @@ class Cache:
     def verdicts(self) -> dict[str, list[list[Any]]]:
         return {k: json.loads(p) for k, p in self._query("SELECT key, problems FROM verdicts")}
 
-    def save(self, *, files: Mapping[str, tuple[dict[str, Any], str | None]],
+    def save(self, *, files: Mapping[str, tuple[dict[str, Any], bytes | None]],
              verdicts: Mapping[str, list[list[Any]]], stats: Mapping[str, tuple[list[int], str]],
-             state: Mapping[str, Any], live: set[str]) -> None:
-        """Store what this build compiled; forget files whose content is gone (`live`: the keys in use)."""
+             live: set[str]) -> None:
+        """Store what this build compiled and every live verdict; forget files whose content is gone
+        (`live`: the keys in use) and the state the last build left (it no longer describes the files)."""
+        self._write(lambda db: (
+            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?)",
+                           [(k, json.dumps(info), obj) for k, (info, obj) in files.items()]),
+            db.executemany("DELETE FROM files WHERE key = ?",
+                           [(k,) for (k,) in db.execute("SELECT key FROM files").fetchall() if k not in live]),
+            db.execute("DELETE FROM verdicts"),
+            db.executemany("INSERT INTO verdicts VALUES (?, ?)", [(k, json.dumps(p)) for k, p in verdicts.items()]),
+            db.execute("DELETE FROM stats"),
+            db.executemany("INSERT INTO stats VALUES (?, ?, ?)",
+                           [(p, json.dumps(st), k) for p, (st, k) in stats.items()]),
+        ))
+
+    def set_state(self, name: str, value: Any) -> None:
+        self._write(lambda db: db.execute("INSERT OR REPLACE INTO state VALUES (?, ?)", (name, json.dumps(value))))
+
+    def _write(self, change: Callable[[sqlite3.Connection], object]) -> None:
         if self.db is None:
             return
         try:
             with self.db:
-                self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?)",
-                                    [(k, json.dumps(info), obj) for k, (info, obj) in files.items()])
-                self.db.executemany("INSERT OR REPLACE INTO verdicts VALUES (?, ?)",
-                                    [(k, json.dumps(p)) for k, p in verdicts.items()])
-                stale = [(k,) for (k,) in self.db.execute("SELECT key FROM files") if k not in live]
-                self.db.executemany("DELETE FROM files WHERE key = ?", stale)
-                self.db.execute("DELETE FROM stats")
-                self.db.executemany("INSERT INTO stats VALUES (?, ?, ?)",
-                                    [(p, json.dumps(st), k) for p, (st, k) in stats.items()])
-                self.db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)",
-                                    [(n, json.dumps(v)) for n, v in state.items()])
+                change(self.db)
         except sqlite3.Error:
             pass  # a cache that cannot be written only costs time
-
-    def drop_verdicts(self) -> None:
-        if self.db is not None:
-            try:
-                with self.db:
-                    self.db.execute("DELETE FROM verdicts")
-            except sqlite3.Error:
-                pass
 
     def close(self) -> None:
         if self.db is not None:

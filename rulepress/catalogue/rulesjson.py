@@ -20,15 +20,15 @@ from rulepress.errors import UserError
 _DEPTH = "      "  # a template object sits three levels deep: array > group > templates
 
 
-def fragment(template: Template) -> str:
-    """The template's object as it appears inside rules.json, indented for its depth."""
+def fragment(template: Template) -> bytes:
+    """The template's object as it appears inside rules.json (UTF-8), indented for its depth."""
     text = json.dumps(template.to_json(), indent=2, ensure_ascii=False)
-    return _DEPTH + text.replace("\n", "\n" + _DEPTH)  # JSON strings hold no raw newline
+    return (_DEPTH + text.replace("\n", "\n" + _DEPTH)).encode("utf-8")  # JSON strings hold no raw newline
 
 
-def assemble(entries: Sequence[tuple[Sequence[str], str]]) -> bytes:
+def assemble(entries: Sequence[tuple[Sequence[str], bytes]]) -> bytes:
     """(categories, fragment) pairs in file order → rules.json bytes."""
-    groups: dict[str, list[str]] = {}
+    groups: dict[str, list[bytes]] = {}
     for categories, text in entries:
         for category in categories:
             groups.setdefault(category, []).append(text)
@@ -36,9 +36,9 @@ def assemble(entries: Sequence[tuple[Sequence[str], str]]) -> bytes:
         return b"[]\n"
     parts = []
     for name, members in groups.items():
-        parts.append('  {\n    "name": ' + json.dumps(name, ensure_ascii=False) + ',\n    "templates": [\n'
-                     + ",\n".join(members) + "\n    ]\n  }")
-    return ("[\n" + ",\n".join(parts) + "\n]\n").encode("utf-8")
+        head = '  {\n    "name": ' + json.dumps(name, ensure_ascii=False) + ',\n    "templates": [\n'
+        parts.append(head.encode("utf-8") + b",\n".join(members) + b"\n    ]\n  }")
+    return b"[\n" + b",\n".join(parts) + b"\n]\n"
 
 
 def render(templates: Sequence[Template]) -> bytes:

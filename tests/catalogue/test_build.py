@@ -190,15 +190,15 @@ def test_build_py_exit_codes_and_messages(tmp_path: Path) -> None:
 
 
 group_names = st.text(alphabet="abcé xyz", min_size=1, max_size=6)
-fragments = st.builds(lambda d: "      " + json.dumps(d, indent=2, ensure_ascii=False)
-                      .replace("\n", "\n      "),
+fragments = st.builds(lambda d: ("      " + json.dumps(d, indent=2, ensure_ascii=False)
+                                 .replace("\n", "\n      ")).encode("utf-8"),
                       st.dictionaries(st.sampled_from(["id", "title", "code"]),
                                       st.text(max_size=20), min_size=1))
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.lists(group_names, min_size=1, max_size=3, unique=True), fragments), max_size=8))
-def test_assemble_matches_json_dumps(entries: list[tuple[list[str], str]]) -> None:
+def test_assemble_matches_json_dumps(entries: list[tuple[list[str], bytes]]) -> None:
     groups: dict[str, list[object]] = {}
     for categories, text in entries:
         for c in categories:
