@@ -15,9 +15,11 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 from rulepress import __version__
+from rulepress.config import find_root
 from rulepress.errors import ProblemsError, UserError
 
 # command name -> module that defines register(subparsers)
@@ -63,6 +65,8 @@ def run(argv: Sequence[str] | None, parser: argparse.ArgumentParser, stderr: Tex
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help / --version exit 0, bad usage exits 2
         return int(exc.code or 0)
+    if getattr(args, "root", "") is None:  # commands work from any folder of the repository, as git does
+        args.root = find_root(Path.cwd())
     try:
         return int(args.func(args))
     except ProblemsError as exc:

@@ -30,6 +30,23 @@ class RepoConfig:
         return self.root / self.output
 
 
+def find_root(start: Path) -> Path:
+    """The repository a command run in `start` works on, found as git finds its own: the nearest folder,
+    from `start` upwards, whose setup.cfg has a [rulepress] section or that holds a rules/ folder, or a
+    .git. `start` itself when none does (the command then says what is missing)."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        cfg = folder / "setup.cfg"
+        try:
+            if cfg.is_file() and "[rulepress]" in cfg.read_text(encoding="utf-8", errors="replace"):
+                return folder
+        except OSError:
+            pass
+        if (folder / "rules").is_dir() or (folder / ".git").exists():
+            return folder
+    return start
+
+
 def load(root: Path) -> RepoConfig:
     cfg_path = root / "setup.cfg"
     if not cfg_path.is_file():

@@ -19,12 +19,12 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def add_arguments(p: argparse.ArgumentParser, default_root: str = ".") -> None:
+def add_arguments(p: argparse.ArgumentParser, default_root: str | None = None) -> None:
     p.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 when rules.json is not what the build would write")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    p.add_argument("--root", type=Path, default=Path(default_root),
-                   help="the repository folder (the one holding rules/); default: the current folder")
+    p.add_argument("--root", type=Path, default=Path(default_root) if default_root else None,
+                   help="the repository folder (the one holding rules/); default: found upwards from here")
 
 
 def run(args: argparse.Namespace) -> int:

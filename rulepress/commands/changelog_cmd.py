@@ -14,7 +14,8 @@ def register(sub: Any) -> None:
                     "added, changed and removed between the catalogues at two tags, and the commit subjects. "
                     "Hand-written notes in a section are kept. Without --write, print it, with an "
                     "'Unreleased' section previewing what changed since the last tag.")
-    p.add_argument("--root", type=Path, default=Path("."), help="the repository (default: .)")
+    p.add_argument("--root", type=Path, default=None,
+                   help="the repository folder (default: found upwards from here, as git does)")
     p.add_argument("--write", action="store_true", help="write CHANGELOG.md instead of printing")
     p.set_defaults(func=run)
 

@@ -26,7 +26,8 @@ def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "demo", help="deploy the catalogue to a built-in local tenant (no Auth0 account needed)",
         description=__doc__)
-    p.add_argument("--root", type=Path, default=Path("."), help="the repository folder (default: here)")
+    p.add_argument("--root", type=Path, default=None,
+                   help="the repository folder (default: found upwards from here, as git does)")
     p.add_argument("--keep-running", action="store_true",
                    help="keep the local tenant running after the deploy, until Ctrl-C")
     p.set_defaults(func=run)

@@ -8,9 +8,9 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from rulepress.commands.plan_cmd import add_common, file_values, report, targets
+from rulepress.commands.plan_cmd import add_common, file_values, report, targets, with_json_errors
 from rulepress.deploy.flow import confirm_on_terminal, deploy
-from rulepress.errors import UserError
+from rulepress.errors import UsageError, UserError
 
 
 def register(sub: Any) -> None:
@@ -46,8 +46,18 @@ class Bar:
 
 
 def run(args: argparse.Namespace) -> int:
+    return with_json_errors(args, lambda: _deploy(args))
+
+
+def refuse(_: str) -> bool:
+    raise UsageError("the plan above has changes, and there is no terminal to confirm them (or --json is "
+                     "set): run again with --yes to apply them; nothing was changed")
+
+
+def _deploy(args: argparse.Namespace) -> int:
     say = (lambda line: print(line, file=sys.stderr)) if args.json else print
-    confirm = None if args.yes or args.json else confirm_on_terminal()
+    # as Terraform's apply: asked on a terminal, refused without one unless --yes
+    confirm = None if args.yes else (None if args.json else confirm_on_terminal()) or refuse
     bar = Bar(sys.stderr) if sys.stderr.isatty() and not args.json else None
     outcomes = deploy(
         args.root,

@@ -21,7 +21,8 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="the folder to write (e.g. rules/)")
     p.add_argument("--env", metavar="NAME", help="the environment in tenants.toml (default: its default)")
-    p.add_argument("--root", type=Path, default=Path("."), help="the repository folder (default: .)")
+    p.add_argument("--root", type=Path, default=None,
+                   help="the repository folder (default: found upwards from here, as git does)")
     p.set_defaults(func=run)
 
 

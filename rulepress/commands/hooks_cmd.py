@@ -24,7 +24,7 @@ def register(sub: Any) -> None:
     i = hsub.add_parser("install", help="install the pre-commit hook (or, with --post-receive, the server hook)",
                         description="Install the pre-commit hook in the repository at --repo; with "
                                     "--post-receive, install the post-receive hook in a bare repository.")
-    i.add_argument("--repo", type=Path, default=Path("."), help="the repository (default: .)")
+    i.add_argument("--repo", type=Path, default=Path("."), help="the repository folder (default: .)")
     i.add_argument("--post-receive", action="store_true",
                    help="install the post-receive hook (deploy pushed release tags) instead")
     i.add_argument("--force", action="store_true", help="replace a hook rulepress did not write")

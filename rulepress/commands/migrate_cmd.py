@@ -33,8 +33,8 @@ def register(sub: Any) -> None:
                    help="print a table of the results; with --all nothing is written")
     p.add_argument("--no-test", action="store_true", help="do not run the converted test cases")
     p.add_argument("--node", default=None, help="the node executable (default: node on PATH)")
-    p.add_argument("--root", type=Path, default=Path("."),
-                   help="the repository folder (the one holding rules/); default: the current folder")
+    p.add_argument("--root", type=Path, default=None,
+                   help="the repository folder (the one holding rules/); default: found upwards from here")
     p.set_defaults(func=run)
 
 

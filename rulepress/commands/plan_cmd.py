@@ -6,13 +6,14 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from rulepress.deploy import environments
 from rulepress.deploy.flow import Outcome, Target, make_client
 from rulepress.deploy.report import to_json
+from rulepress.errors import UserError
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
@@ -21,7 +22,8 @@ def add_common(p: argparse.ArgumentParser) -> None:
     which.add_argument("--all", action="store_true", help="every environment in tenants.toml")
     which.add_argument("--releases", action="store_true",
                        help="the environments with 'releases = true' in tenants.toml (what a v* tag deploys)")
-    p.add_argument("--root", type=Path, default=Path("."), help="the repository folder (default: .)")
+    p.add_argument("--root", type=Path, default=None,
+                   help="the repository folder (default: found upwards from here, as git does)")
     p.add_argument(
         "--secrets-file",
         type=Path,
@@ -82,17 +84,32 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from rulepress.deploy.flow import deploy
 
-    say = (lambda _: None) if args.json else print
-    outcomes = deploy(
-        args.root,
-        targets(args, os.environ),
-        environ=os.environ,
-        file_values=file_values(args),
-        apply_changes=False,
-        prune=args.prune,
-        force=args.force,
-        say=say,
-    )
-    if args.json:
-        print(report(outcomes), file=sys.stdout)
-    return 2 if any(o.plan is not None and o.plan.has_changes for o in outcomes) else 0
+    def plan() -> int:
+        say = (lambda _: None) if args.json else print
+        outcomes = deploy(
+            args.root,
+            targets(args, os.environ),
+            environ=os.environ,
+            file_values=file_values(args),
+            apply_changes=False,
+            prune=args.prune,
+            force=args.force,
+            say=say,
+        )
+        if args.json:
+            print(report(outcomes), file=sys.stdout)
+        return 2 if any(o.plan is not None and o.plan.has_changes for o in outcomes) else 0
+
+    return with_json_errors(args, plan)
+
+
+def with_json_errors(args: argparse.Namespace, command: Callable[[], int]) -> int:
+    """Run the command; with --json, an error is also one JSON document on stdout, so a script reading
+    stdout always gets one (the message still goes to stderr, and the exit code is the error's)."""
+    try:
+        return command()
+    except UserError as exc:
+        if args.json:
+            print(json.dumps({"error": str(exc), "exit_code": exc.exit_code, "environments": []}, indent=2,
+                             ensure_ascii=False))
+        raise

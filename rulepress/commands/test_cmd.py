@@ -54,8 +54,8 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--root",
         type=Path,
-        default=Path("."),
-        help="the repository folder (the one holding rules/); default: the current folder",
+        default=None,
+        help="the repository folder (the one holding rules/); default: found upwards from here",
     )
     p.set_defaults(func=run)
 

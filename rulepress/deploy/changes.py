@@ -78,6 +78,7 @@ class Plan:
     record_action_id: str | None
     old_record: DeployRecord | None
     notes: tuple[str, ...] = ()
+    unset: tuple[str, ...] = ()  # secrets whose values were not given: not compared; a deploy refuses
 
     @property
     def has_changes(self) -> bool:

@@ -62,6 +62,13 @@ def secret_names(entries: Sequence[Entry], env: Environment) -> list[str]:
     return sorted(names)
 
 
+def _digest(names: Sequence[str], values: Mapping[str, str], key: str) -> str | None:
+    """What the tenant's marker is compared with; None (not compared) while any value is unknown."""
+    if any(name not in values for name in names):
+        return None
+    return secrets_digest({name: values[name] for name in names}, key)
+
+
 def _keywords(template_id: str, code: str, keywords: Mapping[str, str], problems: list[str]) -> str:
     unknown = sorted({m for m in _KEYWORD.findall(code) if m not in keywords})
     for name in unknown:
@@ -88,12 +95,12 @@ def desired_state(
         code = _keywords(tid, entry.code, keywords, problems)
         if entry.rule is not None:
             r = entry.rule
-            digest = secrets_digest({k: values[k] for k in r.configuration if k in values}, digest_key)
+            digest = _digest(r.configuration, values, digest_key)
             rules.append(DesiredRule(tid, entry.name, code, r.enabled, r.order, r.stage, r.configuration, digest))
         elif entry.action is not None:
             a = entry.action
             names = tuple(sorted(a.secrets))
-            digest = secrets_digest({k: values[k] for k in names if k in values}, digest_key)
+            digest = _digest(names, values, digest_key)
             actions.append(DesiredAction(tid, entry.name, code, a.trigger, a.trigger_version, a.runtime,
                                          a.dependencies, names, digest, a.deploy))
     for kind, items in (("rule", [r.name for r in rules]), ("action", [a.name for a in actions])):

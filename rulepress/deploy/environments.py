@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rulepress.catalogue.schema import TRIGGERS
-from rulepress.errors import UserError
+from rulepress.errors import UsageError, UserError
 
 CONFIG_FILE = "tenants.toml"
 RATE_PLANS: dict[str, tuple[int, float]] = {
@@ -88,7 +88,7 @@ class Environments:
         if releases:
             chosen = [e for e in self.envs if e.releases]
             if not chosen:
-                raise UserError(f"{self.path}: no environment takes releases; add 'releases = true' to the "
+                raise UserError(f"{CONFIG_FILE}: no environment takes releases; add 'releases = true' to the "
                                 f"[env.NAME] tables a pushed tag should deploy to")
             return chosen
         wanted = name or self.default
@@ -96,7 +96,8 @@ class Environments:
             if env.name == wanted:
                 return [env]
         known = ", ".join(e.name for e in self.envs)
-        raise UserError(f"{self.path}: no environment {wanted!r} (known: {known})")
+        where = self.path if self.path != "(none)" else f"no {CONFIG_FILE}, so the only environment is 'default'"
+        raise UsageError(f"--env {wanted}: no such environment ({where}; known: {known})")
 
 
 def _did_you_mean(word: str, choices: Sequence[str]) -> str:
@@ -179,7 +180,7 @@ def load(root: Path) -> Environments:
     """The environments of the repository at `root`; one implicit `default` when there is no file."""
     path = root / CONFIG_FILE
     if not path.exists():
-        return Environments("default", (Environment("default"),), CONFIG_FILE)
+        return Environments("default", (Environment("default"),), "(none)")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -32,7 +32,7 @@ from rulepress.deploy.plan import Plan, make_plan
 from rulepress.deploy.report import render
 from rulepress.errors import UserError
 from rulepress.gitrun import git, status_entries
-from rulepress.remote.client import Client, Stats
+from rulepress.remote.client import ApiError, Client, Stats
 from rulepress.remote.read import read_snapshot
 
 Say = Callable[[str], None]
@@ -127,8 +127,10 @@ def plan_target(
     *,
     prune: bool,
     force: bool,
+    plan_only: bool = False,
 ) -> tuple[Plan, dict[str, str]]:
-    """Read the tenant, resolve secret values, plan. Raises UserError listing every missing secret."""
+    """Read the tenant, resolve secret values, plan. Raises UserError listing every missing secret, unless
+    `plan_only`: a plan needs no value to show what would change, so missing ones are marked in it."""
     env = target.env
     taken = [e for e in release.entries if env.takes(e.id)]
     triggers = {e.action.trigger for e in taken if e.action is not None}
@@ -136,7 +138,7 @@ def plan_target(
     snap = read_snapshot(target.client, triggers=triggers, names=names)
     needed = secret_names([e for e in taken if e.action is not None or snap.rules is not None], env)
     values, missing = secret_values(env, needed, environ, file_values)
-    if missing:
+    if missing and not plan_only:
         raise UserError(
             f"environment {env.name!r}: no value for secret(s) {', '.join(missing)} "
             "(set the environment variables or pass --secrets-file); nothing was changed"
@@ -145,7 +147,19 @@ def plan_target(
     plan = make_plan(
         desired, snap, env=env.name, version=release.version, sha=release.sha, prune=prune, force=force
     )
-    return plan, values
+    return replace(plan, unset=tuple(missing)), values
+
+
+def _explain(exc: UserError, target: Target) -> str:
+    """An error, with what to check when the tenant refused our credentials."""
+    if isinstance(exc, ApiError) and exc.path == "/oauth/token" and exc.status in (400, 401, 403):
+        env = target.env
+        names = ", ".join(n for n in (env.client_id_env, env.client_secret_env) if n)
+        where = f"{env.domain_env}={target.creds.domain}" if not env.domain else f"domain {env.domain}"
+        return (f"environment {env.name!r}: the tenant at {target.client.base} refused the client credentials "
+                f"({exc}); check {names} (and {where}), and that the application is authorized for the "
+                f"Management API")
+    return str(exc)
 
 
 def deploy(
@@ -181,11 +195,13 @@ def deploy(
         started = time.monotonic()
         try:
             outcome.plan, values = plan_target(
-                release, target, environ, file_values or {}, prune=prune, force=force
+                release, target, environ, file_values or {}, prune=prune, force=force,
+                plan_only=not apply_changes,
             )
         except UserError as exc:
-            problems.append(str(exc))
-            outcome.error = str(exc)
+            message = _explain(exc, target)
+            problems.append(message)
+            outcome.error = message
             continue
         finally:
             outcome.seconds = time.monotonic() - started

@@ -49,12 +49,30 @@ def _item(kind: str, change: RuleChange | ActionChange, verbose: bool) -> list[s
     return [head] + (_fields(change.fields) if op in ("create", "update") else [])
 
 
+def other_writes(plan: Plan) -> list[str]:
+    """What a deploy writes besides rules and actions: the header counts these too, so that it and the
+    exit code of `plan` always agree."""
+    out = []
+    if plan.rule_writes and not any(c.op in ("create", "update") for c in plan.rules):
+        out.append("rule orders")
+    if plan.config_puts:
+        out.append(f"{len(plan.config_puts)} rules-config value(s)")
+    if plan.bindings:
+        out.append("bindings of " + ", ".join(b.trigger for b in plan.bindings))
+    if plan.record is not None:
+        out.append("the deploy record")
+    return out
+
+
 def render(plan: Plan, *, where: str = "", verbose: bool = False) -> str:
     c = counts(plan)
     summary = (
         f"{c['create']} to create, {c['update']} to update, {c['delete']} to delete, "
         f"{c['unchanged']} unchanged"
     )
+    others = other_writes(plan)
+    if others:
+        summary += "; also to write: " + ", ".join(others)
     lines = [f"plan for environment {plan.env!r}{' (' + where + ')' if where else ''}: {summary}"]
     for rule in plan.rules:
         lines += _item("rule", rule, verbose)
@@ -80,6 +98,9 @@ def render(plan: Plan, *, where: str = "", verbose: bool = False) -> str:
         lines.append(f"  ~ deploy record: {old} -> {plan.record.version} ({plan.record.sha or 'no commit'})")
     for note in plan.notes:
         lines.append(f"  note: {note}")
+    if plan.unset:
+        lines.append(f"  ! value not set: {', '.join(plan.unset)}: deploy will refuse (these secrets' values "
+                     f"are not compared)")
     if not plan.has_changes:
         lines.append("  nothing to do")
     return "\n".join(lines)
@@ -95,6 +116,8 @@ def to_json(plan: Plan) -> dict[str, Any]:
         "env": plan.env,
         "changes": plan.has_changes,
         "counts": counts(plan),
+        "also": other_writes(plan),
+        "unset": list(plan.unset),
         "rules": [
             {
                 "op": r.op,

@@ -149,6 +149,7 @@ class Client:
         self.max_attempts = max_attempts
         self.pacer = Pacer(clock=clock, wall=wall, sleep=self.pause, burst=burst, rate=rate)
         self.stats = Stats()
+        self._answered = False  # has anything answered at this address yet?
         self._lock = threading.Lock()
         self._token: str | None = None
         self._token_expires = 0.0
@@ -246,12 +247,19 @@ class Client:
                         if _is_loopback(self.base.split("://", 1)[1].split(":")[0].strip("[]")) else "")
                 raise UserError(f"{method} {self.base}{path}: TLS failed: {_reason(exc)}{hint}") from None
             except (requests.ConnectionError, requests.Timeout) as exc:
+                if not self._answered and not isinstance(exc, requests.ReadTimeout):
+                    # refused, unknown host, unreachable: a wrong address or a tenant that is not running,
+                    # which no retry mends; later in a deploy the same error is a blip, and retried
+                    raise UserError(f"{method} {self.base}{path}: cannot connect ({_reason(exc)}); nothing "
+                                    f"has answered at this address: check the domain and that the tenant "
+                                    f"is reachable") from None
                 self.pacer.lost()
                 sent = not isinstance(exc, requests.ConnectTimeout)
                 outcome = self._after_loss(method, path, sent, retry_unsafe, lookup, attempt, exc)
                 if outcome is not _NOT_FOUND:
                     return outcome
                 continue
+            self._answered = True
             self.pacer.observe(resp.headers, resp.status_code)
             data = _decode(resp)
             if resp.status_code < 400:

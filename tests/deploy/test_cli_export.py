@@ -43,16 +43,19 @@ def test_plan_deploy_and_json_report_as_commands_never_show_a_secret(repo: Repo,
                tenants='[env.dev]\n[env.prod]\ndomain_env = "PROD_DOMAIN"\n')
     cli = Cli(tenant, {"API_KEY": SECRETS["API_KEY"]})
     root = str(repo.root)
-    missing = cli("plan", "--root", root)
-    assert missing.returncode == 1
-    assert missing.stderr == ("error: environment 'dev': no value for secret(s) GREETING (set the environment "
+    missing = cli("plan", "--root", root)  # a plan needs no value: the missing one is marked
+    assert missing.returncode == 2, missing.stderr
+    assert "  ! value not set: GREETING: deploy will refuse (these secrets' values are not compared)" in missing.stdout
+    refused = cli("deploy", "--yes", "--root", root)
+    assert refused.returncode == 1
+    assert refused.stderr == ("error: environment 'dev': no value for secret(s) GREETING (set the environment "
                               "variables or pass --secrets-file); nothing was changed\n")
     secrets_file = tmp_path / "secrets.env"
     secrets_file.write_text(f"# values for dev\nGREETING={SECRETS['GREETING']}\n", encoding="utf-8")
     plan = cli("plan", "--root", root, "--secrets-file", str(secrets_file))
     assert plan.returncode == 2, plan.stderr
     assert "+ action 'A' (create)" in plan.stdout and "rules-config values set (not shown): GREETING" in plan.stdout
-    deployed = cli("--root", root, "--secrets-file", str(secrets_file), "--json", script=True)
+    deployed = cli("--yes", "--root", root, "--secrets-file", str(secrets_file), "--json", script=True)
     assert deployed.returncode == 0, deployed.stderr
     report = json.loads(deployed.stdout)["environments"][0]
     assert report["env"] == "dev" and report["error"] is None
@@ -74,11 +77,19 @@ def test_plan_deploy_and_json_report_as_commands_never_show_a_secret(repo: Repo,
     cli.env["AUTH0_DOMAIN"] = tenant.base_url
     cli.env["AUTH0_CLIENT_SECRET"] = "wrong-" + tenant.client_secret
     denied = cli("plan", "--root", root, "--secrets-file", str(secrets_file))
-    assert denied.returncode == 1 and denied.stderr == "error: POST /oauth/token: HTTP 401: Unauthorized\n"
+    assert denied.returncode == 1 and denied.stderr == (
+        f"error: environment 'dev': the tenant at {tenant.base_url} refused the client credentials (POST "
+        "/oauth/token: HTTP 401: Unauthorized); check AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET (and "
+        f"AUTH0_DOMAIN={tenant.base_url}), and that the application is authorized for the Management API\n")
     cli.env["AUTH0_CLIENT_SECRET"] = tenant.client_secret
     rotated = {"GREETING": "rotated-greeting-secret-value"}
     secrets_file.write_text(f"GREETING={rotated['GREETING']}\n", encoding="utf-8")
-    changed = cli("deploy", "--root", root, "--secrets-file", str(secrets_file))
+    unconfirmed = cli("deploy", "--root", root, "--secrets-file", str(secrets_file))  # no terminal, no --yes
+    assert unconfirmed.returncode == 2 and "run again with --yes" in unconfirmed.stderr
+    assert "nothing was changed" in unconfirmed.stderr
+    unconfirmed_json = cli("deploy", "--root", root, "--secrets-file", str(secrets_file), "--json")
+    assert unconfirmed_json.returncode == 2 and json.loads(unconfirmed_json.stdout)["exit_code"] == 2
+    changed = cli("deploy", "--yes", "--root", root, "--secrets-file", str(secrets_file))
     assert changed.returncode == 0 and "configuration values: (changed) -> (new values)" in changed.stdout
     cli.assert_no_secret(rotated["GREETING"], json.dumps(cli.env.get("nothing")))
     assert rotated["GREETING"] not in "\n".join(cli.output)
