@@ -1,8 +1,10 @@
 """A tenant's rules and actions → one markdown file per resource in our format (onboarding).
 
-Secrets and rules-configuration values are exported as names only. Files are written atomically; an
-existing file is never overwritten. The action order of each trigger is written to `tenants.toml` (when
-there is none yet) so that build + plan on the exported folder reports nothing to do.
+Secrets and rules-configuration values are exported as names only. Files are written atomically, only
+inside the output folder, under names that tenant content cannot choose: a template id read from a marker
+in the tenant's code is used only when it is a safe id (catalogue.source.ID_RE), otherwise the name's slug.
+An existing file is never overwritten. The action order of each trigger can be written to an environments
+file the caller names (when there is none yet), so that build + plan on the export reports nothing to do.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from rulepress.catalogue.source import ID_RE
 from rulepress.errors import UserError
 from rulepress.files import write_atomic
 from rulepress.remote.actions import read_actions, read_bindings
@@ -32,7 +35,17 @@ class Exported:
 
 
 def slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "unnamed"
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:100].strip("-") or "unnamed"
+
+
+def file_id(owner: str | None, name: str, notes: list[str]) -> str:
+    """The file name (without .md) for a resource: its marker's template id when that is a safe id."""
+    if owner is not None and ID_RE.match(owner):
+        return owner
+    if owner is not None:
+        notes.append(f"{name[:100]!r}: its marker names {owner[:60]!r}, not a safe file name; exported as "
+                     f"{slug(name)}.md")
+    return slug(name)
 
 
 def _yaml(value: object) -> str:
@@ -105,10 +118,10 @@ def export(client: Client, out: Path, *, config_path: Path | None = None) -> Exp
         if a.integration:
             notes.append(f"marketplace action {a.name!r} skipped")
             continue
-        ids[a.id] = a.owner or slug(a.name)
+        ids[a.id] = file_id(a.owner, a.name, notes)
         docs.append((ids[a.id], action_markdown(a)))
     for r in rules or ():
-        docs.append((r.owner or slug(r.name), rule_markdown(r)))
+        docs.append((file_id(r.owner, r.name, notes), rule_markdown(r)))
     seen: set[str] = set()
     written: list[Path] = []
     for template_id, _ in docs:
@@ -116,6 +129,7 @@ def export(client: Client, out: Path, *, config_path: Path | None = None) -> Exp
             raise UserError(f"two resources export to {template_id}.md; rename one on the tenant first")
         seen.add(template_id)
         path = out / f"{template_id}.md"
+        assert path.parent == out and ID_RE.match(template_id), template_id  # a safe id is one plain name
         if path.exists():
             raise UserError(f"{path} exists; export into an empty folder")
     try:

@@ -132,7 +132,7 @@ def test_export_round_trip_plans_nothing_to_do(repo: Repo, tenant: Any, tmp_path
         {"ref": {"type": "action_id", "value": first["id"]}, "display_name": "Hand Made Claims"}]})
     root = tmp_path / "exported"
     cli = Cli(tenant)
-    done = cli("export", "--out", str(root / "rules"))
+    done = cli("export", "--out", str(root / "rules"), "--config", str(root / "tenants.toml"))
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"exported 4 file(s) into {root / 'rules'}; wrote {root / 'tenants.toml'}\n"
     names = sorted(p.name for p in (root / "rules").iterdir())
@@ -151,3 +151,18 @@ def test_export_round_trip_plans_nothing_to_do(repo: Repo, tenant: Any, tmp_path
     for path in (root / "rules").iterdir():
         content = path.read_text(encoding="utf-8")
         assert "kv-secret-1" not in content and "old-config-secret" not in content
+
+
+def test_tenant_content_never_chooses_where_export_writes(tenant: Any, tmp_path: Path) -> None:
+    api = Api(tenant)
+    for name, marker in (("Escaper", "../../escaped"), ("Absolute", "/tmp/abs"), ("Fine", "fine-id")):
+        api.call("POST", "/actions/actions", {
+            "name": name, "supported_triggers": [{"id": "post-login", "version": "v3"}],
+            "code": f"/* rulepress:{marker} */ exports.onExecutePostLogin = async () => {{}};"})
+    out = tmp_path / "deep" / "er" / "out"
+    done = Cli(tenant)("export", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["absolute.md", "escaper.md", "fine-id.md"]
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()) == [
+        "deep/er/out/absolute.md", "deep/er/out/escaper.md", "deep/er/out/fine-id.md"]  # nothing beside DIR
+    assert "its marker names '../../escaped', not a safe file name; exported as escaper.md" in done.stdout
