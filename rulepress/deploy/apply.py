@@ -77,10 +77,17 @@ def apply(
             f"deploy to {plan.env!r} stopped: {exc}",
             f"applied ({len(applied.done)}): " + ("; ".join(applied.done) or "nothing"),
             f"not applied ({len(not_done)}): " + ("; ".join(not_done) or "nothing"),
-            "run the deploy again: it plans from what the tenant now holds and finishes the job",
+            "run the deploy again: it plans from what the tenant now holds and finishes the job"
+            if not _final(exc) else "running it again will not help until that is fixed",
         ]
         raise DeployFailed("\n".join(lines)) from None
     return applied
+
+
+def _final(exc: UserError) -> bool:
+    """An error that a second run meets again: a refusal of the request itself, not a passing fault."""
+    status = getattr(exc, "status", None)
+    return isinstance(status, int) and 400 <= status < 500 and status not in (404, 408, 409, 429)
 
 
 def _note(applied: Applied, progress: Progress, label: str) -> None:

@@ -79,6 +79,7 @@ class Plan:
     old_record: DeployRecord | None
     notes: tuple[str, ...] = ()
     unset: tuple[str, ...] = ()  # secrets whose values were not given: not compared; a deploy refuses
+    limits: tuple[str, ...] = ()  # what the environment's plan cannot hold: a deploy refuses
 
     @property
     def has_changes(self) -> bool:

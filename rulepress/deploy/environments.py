@@ -20,6 +20,9 @@ from rulepress.catalogue.schema import TRIGGERS
 from rulepress.errors import UsageError, UserError
 
 CONFIG_FILE = "tenants.toml"
+# how many rules a tenant on each plan may hold (the Management API answers 403 past it); None: no limit
+RULES_LIMITS: dict[str, int | None] = {"free": 3, "essentials": 10, "professional": 10, "enterprise": None,
+                                       "enterprise-nonprod": None}
 RATE_PLANS: dict[str, tuple[int, float]] = {
     "free": (2, 2.0),
     "essentials": (10, 2.5),
@@ -58,6 +61,7 @@ class Environment:
     burst: int | None = None
     rate: float | None = None
     releases: bool = False  # a pushed v* tag deploys here (`--releases`)
+    plan: str | None = None  # the subscription plan named by rate_limit, when it names one
 
     def takes(self, template_id: str) -> bool:
         def hit(patterns: Sequence[str]) -> bool:
@@ -153,6 +157,8 @@ def _parse_env(path: str, name: str, data: Any) -> Environment:
         fields["releases"] = table["releases"]
     if "rate_limit" in table:
         fields["burst"], fields["rate"] = _rate_limit(f"{where} rate_limit", table["rate_limit"])
+        if isinstance(table["rate_limit"], str):
+            fields["plan"] = table["rate_limit"]
     return Environment(**fields)
 
 

@@ -26,14 +26,15 @@ from rulepress.catalogue.build import build
 from rulepress.catalogue.model import Entry
 from rulepress.catalogue.rulesjson import read_entries
 from rulepress.deploy.apply import Applied, apply, steps
-from rulepress.deploy.desired import desired_state, secret_names
-from rulepress.deploy.environments import Credentials, Environment, secret_values
+from rulepress.deploy.desired import Desired, desired_state, secret_names
+from rulepress.deploy.environments import RULES_LIMITS, Credentials, Environment, secret_values
 from rulepress.deploy.plan import Plan, make_plan
 from rulepress.deploy.report import render
 from rulepress.errors import UserError
 from rulepress.gitrun import git, status_entries
 from rulepress.remote.client import ApiError, Client, Stats
 from rulepress.remote.read import read_snapshot
+from rulepress.remote.records import Snapshot
 
 Say = Callable[[str], None]
 StepProgress = Callable[[str, str, int, int], None]  # (environment, step, steps done, steps planned)
@@ -147,7 +148,22 @@ def plan_target(
     plan = make_plan(
         desired, snap, env=env.name, version=release.version, sha=release.sha, prune=prune, force=force
     )
-    return replace(plan, unset=tuple(missing)), values
+    return replace(plan, unset=tuple(missing), limits=_over_limits(env, desired, snap, prune)), values
+
+
+def _over_limits(env: Environment, desired: Desired, snap: Snapshot, prune: bool) -> tuple[str, ...]:
+    """What the environment's plan cannot hold: a deploy would stop half-way at the limit."""
+    limit = RULES_LIMITS.get(env.plan) if env.plan else None
+    if limit is None or snap.rules is None:
+        return ()
+    names, ids = {r.name for r in desired.rules}, {r.template_id for r in desired.rules}
+    others = [r for r in snap.rules if r.name not in names and r.owner not in ids and not (prune and r.owner)]
+    total = len(desired.rules) + len(others)
+    if total <= limit:
+        return ()
+    return (f"the {env.plan} plan holds at most {limit} rules; this environment would hold {total} "
+            f"({len(desired.rules)} from the catalogue, {len(others)} already on the tenant): choose fewer "
+            f"templates (templates/exclude in tenants.toml) or a bigger plan",)
 
 
 def _explain(exc: UserError, target: Target) -> str:
@@ -210,6 +226,9 @@ def deploy(
         planned.append((target, outcome, values))
     if problems:
         raise UserError("\n".join(problems))
+    over = [f"environment {o.env!r}: {line}" for _, o, _ in planned if o.plan is not None for line in o.plan.limits]
+    if apply_changes and over and not force:
+        raise UserError("\n".join(over) + "\nnothing was changed (--force tries anyway)")
     changing = [(t, o, v) for t, o, v in planned if o.plan is not None and o.plan.has_changes]
     if not apply_changes or not changing:
         return outcomes

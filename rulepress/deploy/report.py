@@ -98,6 +98,8 @@ def render(plan: Plan, *, where: str = "", verbose: bool = False) -> str:
         lines.append(f"  ~ deploy record: {old} -> {plan.record.version} ({plan.record.sha or 'no commit'})")
     for note in plan.notes:
         lines.append(f"  note: {note}")
+    for line in plan.limits:
+        lines.append(f"  ! {line}; deploy will refuse")
     if plan.unset:
         lines.append(f"  ! value not set: {', '.join(plan.unset)}: deploy will refuse (these secrets' values "
                      f"are not compared)")
@@ -118,6 +120,7 @@ def to_json(plan: Plan) -> dict[str, Any]:
         "counts": counts(plan),
         "also": other_writes(plan),
         "unset": list(plan.unset),
+        "limits": list(plan.limits),
         "rules": [
             {
                 "op": r.op,
