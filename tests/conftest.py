@@ -48,6 +48,13 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def npm_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """npm, which rulepress runs to install migrate's packages, works from its cache only: filled by
+    scripts/bootstrap, so that no test reaches a registry."""
+    monkeypatch.setenv("npm_config_offline", "true")
+
+
+@pytest.fixture(autouse=True)
 def pinned_git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
     for var, value in {
         "GIT_AUTHOR_NAME": "Test Author",

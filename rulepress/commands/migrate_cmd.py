@@ -13,7 +13,7 @@ from rulepress.catalogue.template import parse_template
 from rulepress.errors import UsageError
 from rulepress.files import write_atomic
 from rulepress.migrate.migration import EXIT_MANUAL, Outcome, Source, migrate_sources, source_for
-from rulepress.migrate.node import find_node_modules
+from rulepress.migrate.packages import node_modules as find_node_modules
 from rulepress.migrate.report import status, table
 
 DESCRIPTION = (
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace, environ: Any = os.environ) -> int:
         raise UsageError("give either a rule file or --all")
     if args.all and args.out is not None:
         raise UsageError("--out goes with a single rule file, not --all")
-    node_modules = find_node_modules(root, environ)
+    node_modules = find_node_modules(environ)
     if args.all:
         sources = _legacy_sources(root)
         if not sources:

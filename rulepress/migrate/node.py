@@ -5,18 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from rulepress.catalogue import jscheck
 from rulepress.errors import UserError
-
-#: Node packages transform.js needs; installed by scripts/bootstrap (npm ci) from package.json.
-REQUIRED_PACKAGES = ("acorn", "eslint-scope")
-#: Environment variable naming a node_modules folder to use instead of the repository's.
-ENV_NODE_MODULES = "RULEPRESS_NODE_MODULES"
 
 
 @dataclass(frozen=True)
@@ -42,29 +37,6 @@ class Converted:
     deny_prefixes: tuple[str, ...] = ()  # the literal start of each api.access.deny message
     error_line: int = 0
     error: str = ""
-
-
-def find_node_modules(root: Path, environ: Mapping[str, str] = os.environ) -> Path:
-    """The node_modules folder holding acorn and eslint-scope: the env override, else the nearest one
-    at or above the repository root, else the one beside this package's checkout."""
-    override = environ.get(ENV_NODE_MODULES)
-    candidates: list[Path] = []
-    if override:
-        candidates.append(Path(override))
-    else:
-        for folder in (root.resolve(), *root.resolve().parents):
-            candidates.append(folder / "node_modules")
-        here = Path(__file__).resolve()
-        candidates.extend(folder / "node_modules" for folder in here.parents)
-    for folder in candidates:
-        if all((folder / name / "package.json").is_file() for name in REQUIRED_PACKAGES):
-            return folder
-    where = override if override else str(root.resolve() / "node_modules")
-    raise UserError(
-        f"the Node packages rulepress migrate needs ({', '.join(REQUIRED_PACKAGES)}) are not installed "
-        f"in {where}: run scripts/bootstrap (it runs npm ci) in the repository"
-        + (f", or point {ENV_NODE_MODULES} at a node_modules folder that has them" if not override else "")
-    )
 
 
 def find_node() -> str:
