@@ -8,8 +8,12 @@ import sys
 ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, ROOT)
 
-from rulepress.cli import run  # noqa: E402
-from rulepress.commands import build_cmd  # noqa: E402
+from rulepress.cli import missing_dependency, run  # noqa: E402
+
+try:
+    from rulepress.commands import build_cmd
+except ModuleNotFoundError as exc:  # a Python without rulepress's libraries: one line, not a traceback
+    sys.exit(print(missing_dependency(exc), file=sys.stderr) or 1)
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="build.py", description=build_cmd.DESCRIPTION)

@@ -24,6 +24,7 @@ from rulepress.errors import ProblemsError, UserError
 
 # command name -> module that defines register(subparsers)
 COMMANDS: dict[str, str] = {
+    "init": "rulepress.commands.init_cmd",
     "build": "rulepress.commands.build_cmd",
     "demo": "rulepress.commands.demo_cmd",
     "plan": "rulepress.commands.plan_cmd",
@@ -90,5 +91,17 @@ def run(argv: Sequence[str] | None, parser: argparse.ArgumentParser, stderr: Tex
         return 3
 
 
+def missing_dependency(exc: ModuleNotFoundError) -> str:
+    """One line for a user whose Python lacks a library rulepress needs (never a traceback)."""
+    return (f"error: rulepress needs the Python package {exc.name!r}, which is not installed for {sys.executable}: "
+            f"install rulepress with pip (pip install rulepress), or in this project run scripts/bootstrap and "
+            f"use .venv/bin/python (or activate .venv)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    return run(argv, make_parser(), sys.stderr)
+    try:
+        parser = make_parser()
+    except ModuleNotFoundError as exc:
+        print(missing_dependency(exc), file=sys.stderr)
+        return 1
+    return run(argv, parser, sys.stderr)

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 from rulepress.errors import UserError
 from rulepress.remote.pacing import Pacer
@@ -247,7 +248,7 @@ class Client:
                         if _is_loopback(self.base.split("://", 1)[1].split(":")[0].strip("[]")) else "")
                 raise UserError(f"{method} {self.base}{path}: TLS failed: {_reason(exc)}{hint}") from None
             except (requests.ConnectionError, requests.Timeout) as exc:
-                if not self._answered and not isinstance(exc, requests.ReadTimeout):
+                if not self._answered and _never_connected(exc):
                     # refused, unknown host, unreachable: a wrong address or a tenant that is not running,
                     # which no retry mends; later in a deploy the same error is a blip, and retried
                     raise UserError(f"{method} {self.base}{path}: cannot connect ({_reason(exc)}); nothing "
@@ -339,6 +340,14 @@ class Client:
             if len(chunk) < per_page or (isinstance(total, int) and len(items) >= total):
                 return items
             page += 1
+
+
+def _never_connected(exc: Exception) -> bool:
+    """The connection itself failed (refused, unknown host, unreachable), as opposed to one that was made
+    and then lost: urllib3 says so with NewConnectionError (NameResolutionError is one)."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError) or isinstance(
+        exc.__context__, urllib3.exceptions.NewConnectionError)
 
 
 def _decode(resp: requests.Response) -> Json:
