@@ -33,6 +33,7 @@ class ActionSettings:
     dependencies: tuple[tuple[str, str], ...] = ()  # (npm name, exact version), sorted by name
     secrets: tuple[str, ...] = ()
     deploy: bool = True
+    migrated_from: str | None = None  # the id of the legacy rule this action replaces
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,8 @@ class Entry:
                 "secrets": list(self.action.secrets),
                 "deploy": self.action.deploy,
             }
+            if self.action.migrated_from is not None:
+                out["action"]["migrated_from"] = self.action.migrated_from
         return out
 
     @classmethod
@@ -136,7 +139,8 @@ class Entry:
                 raise TypeError("action.dependencies is not a mapping")
             action = ActionSettings(_str(a["trigger"]), _str(a["trigger_version"]), _str(a["runtime"]),
                                     tuple(sorted((_str(k), _str(v)) for k, v in deps.items())),
-                                    tuple(_str(s) for s in a["secrets"]), _bool(a["deploy"]))
+                                    tuple(_str(s) for s in a["secrets"]), _bool(a["deploy"]),
+                                    None if a.get("migrated_from") is None else _str(a["migrated_from"]))
         icon = obj.get("icon")
         return cls(_str(obj["id"]), _str(obj["title"]), _str(obj["overview"]),
                    tuple(_str(c) for c in obj["categories"]), _str(obj["description"]), _str(obj["code"]),

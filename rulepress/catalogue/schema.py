@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from rulepress.catalogue.frontmatter import clip, show
 from rulepress.catalogue.model import ActionSettings, Block, Kind, RuleSettings, Template
+from rulepress.catalogue.source import ID_RE
 from rulepress.errors import Problem
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ STAGES = ("login_success", "login_failure", "pre_authorize")
 
 COMMON_KEYS = ("gallery", "categories", "short_description", "icon", "kind", "name")
 RULE_KEYS = ("enabled", "order", "stage", "configuration")
-ACTION_KEYS = ("trigger", "trigger_version", "runtime", "dependencies", "secrets", "deploy")
+ACTION_KEYS = ("trigger", "trigger_version", "runtime", "dependencies", "secrets", "deploy", "migrated_from")
 ALL_KEYS = COMMON_KEYS + RULE_KEYS + ACTION_KEYS
 
 _ACTION_CODE_RE = re.compile(r"exports(?:\.[A-Za-z_$][\w$]*|\[[^\]]+\])?\s*=(?!=)")
@@ -208,6 +209,8 @@ def _action_settings(m: _Meta) -> ActionSettings:
         dependencies=tuple(sorted(deps)),
         secrets=secrets,
         deploy=m.boolean("deploy", True),
+        migrated_from=m.get("migrated_from", None, lambda v: isinstance(v, str) and ID_RE.match(v) is not None,
+                            "the id of the legacy rule this action was migrated from"),
     )
 
 

@@ -70,6 +70,7 @@ def front_matter(template: Template, converted: Converted) -> str:
         out["secrets"] = secrets
     if converted.dependencies:
         out["dependencies"] = dict(converted.dependencies)
+    out["migrated_from"] = template.id
     text = yaml.safe_dump(out, sort_keys=False, allow_unicode=True, default_flow_style=None, width=110)
     return "---\n" + text + "---\n"
 
