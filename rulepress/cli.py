@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "plan": "rulepress.commands.plan_cmd",
     "deploy": "rulepress.commands.deploy_cmd",
     "export": "rulepress.commands.export_cmd",
+    "gallery": "rulepress.commands.gallery_cmd",
     "test": "rulepress.commands.test_cmd",
     "tenant": "rulepress.commands.tenant_cmd",
     "migrate": "rulepress.commands.migrate_cmd",

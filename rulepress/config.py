@@ -30,6 +30,19 @@ class RepoConfig:
         return self.root / self.output
 
 
+def catalogue_version(root: Path) -> str | None:
+    """The catalogue's version: [bumpversion] current_version in setup.cfg (or [metadata] version)."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(root / "setup.cfg", encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError):
+        return None
+    for section, key in (("bumpversion", "current_version"), ("metadata", "version")):
+        if parser.has_option(section, key):
+            return parser.get(section, key).strip() or None
+    return None
+
+
 def find_root(start: Path) -> Path:
     """The repository a command run in `start` works on, found as git finds its own: the nearest folder,
     from `start` upwards, whose setup.cfg has a [rulepress] section or that holds a rules/ folder, or a

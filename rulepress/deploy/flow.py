@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import configparser
 import os
 import sys
 import time
@@ -67,19 +66,7 @@ def read_release(root: Path, *, check_stale: bool = True) -> Release:
     if check_stale:
         build(root, check=True)
     entries = read_entries(config.load(root).output_path)
-    return Release(entries, _version(root), *_git(root))
-
-
-def _version(root: Path) -> str | None:
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(root / "setup.cfg", encoding="utf-8")
-    except (configparser.Error, UnicodeDecodeError):
-        return None
-    for section, key in (("bumpversion", "current_version"), ("metadata", "version")):
-        if parser.has_option(section, key):
-            return parser.get(section, key).strip() or None
-    return None
+    return Release(entries, config.catalogue_version(root), *_git(root))
 
 
 def _git(root: Path) -> tuple[str | None, bool]:

@@ -37,8 +37,12 @@ def _lint(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*command, str(path)], cwd=REPO, capture_output=True, text=True, check=False)
 
 
-def test_actionlint_finds_nothing() -> None:
-    done = _lint(WORKFLOW)
+INIT_WORKFLOW = REPO / "rulepress" / "init" / "files" / ".github" / "workflows" / "rulepress.yml"
+
+
+@pytest.mark.parametrize("workflow", [WORKFLOW, INIT_WORKFLOW], ids=["ours", "rulepress-init"])
+def test_actionlint_finds_nothing(workflow: Path) -> None:
+    done = _lint(workflow)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -66,11 +70,12 @@ def test_tags_deploy_and_main_plans() -> None:
     assert "rulepress test" in _steps(deploy)
 
 
-def test_every_rulepress_command_in_the_workflow_parses() -> None:
-    flow = yaml.safe_load(WORKFLOW.read_text())
+@pytest.mark.parametrize("workflow", [WORKFLOW, INIT_WORKFLOW], ids=["ours", "rulepress-init"])
+def test_every_rulepress_command_in_the_workflow_parses(workflow: Path) -> None:
+    flow = yaml.safe_load(workflow.read_text())
     commands = [line.strip() for job in flow["jobs"].values() for run in _steps(job)
                 for line in run.splitlines() if line.strip().startswith("rulepress ")]
-    assert len(commands) == 6
+    assert len(commands) == 7
     parser = make_parser()
     for command in commands:
         words = shlex.split(command.split(">")[0])
