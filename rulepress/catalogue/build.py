@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,7 @@ from rulepress.catalogue import checks, jscheck, source
 from rulepress.catalogue.cache import Cache, content_key, fingerprint, stat_of
 from rulepress.catalogue.model import Kind, Template
 from rulepress.catalogue.rulesjson import assemble, fragment
+from rulepress.catalogue.schema import checkable
 from rulepress.catalogue.template import as_draft, read_template
 from rulepress.errors import Problem, ProblemsError, UserError
 from rulepress.files import write_atomic
@@ -64,11 +66,11 @@ def compile_file(rel: str, key: str, data: bytes, publish_all: bool) -> Compiled
         "publishable": t is not None and t.gallery and not broken,
         "categories": list(t.categories) if t is not None else [],
         "summary": list(checks.summarize(t)) if t is not None and not broken else None,
-        "code_key": code_key(t) if t is not None else None,
+        "code_key": code_key(t) if t is not None and checkable(t.code) else None,
         "code_line": t.code_line if t is not None else 0,
     }
     obj = fragment(t) if info["publishable"] and t is not None else None
-    return Compiled(key, info, obj, (t.kind, t.code) if t is not None else None)
+    return Compiled(key, info, obj, (t.kind, t.code) if info["code_key"] is not None and t is not None else None)
 
 
 def code_key(t: Template) -> str:
@@ -137,8 +139,12 @@ def build(root: Path, *, check: bool = False, strict: bool = False) -> BuildResu
         cache.close()
 
 
+RACY_NS = 2_000_000_000  # a file changed this close to a build may change again unseen within its timestamp
+
+
 def _build(cfg: config.RepoConfig, cache: Cache, check: bool, strict: bool) -> BuildResult:
     publish_all = cfg.publish == "all"
+    started = time.time_ns()
     files, problems = source.scan(cfg.root, cfg.rules_dir)
     # 1. each file's content key: from the cache where its stat is unchanged, else from its bytes
     old_stats = cache.stats()
@@ -161,7 +167,9 @@ def _build(cfg: config.RepoConfig, cache: Cache, check: bool, strict: bool) -> B
                 continue
             data[f.rel] = read
             keys[f.rel] = content_key(cache.salt, f.rel, publish_all, read)
-        stats[f.rel] = (stat, keys[f.rel])
+        # as git does with its index ("racy git"): a stat taken while the file may still change within
+        # the same timestamp is not kept, so the next build reads the file again
+        stats[f.rel] = (stat if stat and stat[1] < started - RACY_NS else [], keys[f.rel])
     # 2. the unchanged case: the last build wrote rules.json from exactly these files, and it is untouched
     digest = hashlib.sha256(repr((sorted(keys.items()), publish_all, cfg.output)).encode()).hexdigest()
     output_stat = _output_stat(cfg.output_path)
@@ -245,7 +253,10 @@ def _build(cfg: config.RepoConfig, cache: Cache, check: bool, strict: bool) -> B
             state = "missing" if output_stat is None else "stale"
             raise UserError(f"{cfg.output} is {state}: it is not what the build writes from "
                             f"{cfg.rules_dir}/; run 'python build.py' and commit it")
-        write_atomic(cfg.output_path, output)
+        try:
+            write_atomic(cfg.output_path, output)
+        except OSError as exc:
+            raise UserError(f"cannot write {cfg.output}: {exc.strerror or exc}; nothing was changed") from None
         output_stat = _output_stat(cfg.output_path)
     cache.set_state("output", [output_stat, digest])
     return replace(result, written=not same)
@@ -271,7 +282,8 @@ def load_catalogue(root: Path, *, strict: bool = False, published_only: bool = F
             problems.extend(as_draft(one.problems) if one.draft else one.problems)
         else:
             parsed[f.rel] = (one.template, list(one.problems))
-    for p in jscheck.check([jscheck.Code(rel, t.kind, t.code, t.code_line) for rel, (t, _) in parsed.items()]):
+    codes = [jscheck.Code(rel, t.kind, t.code, t.code_line) for rel, (t, _) in parsed.items() if checkable(t.code)]
+    for p in jscheck.check(codes):
         parsed[p.path][1].append(p)
     templates = [t for t, found in parsed.values() if not any(p.severity == "error" for p in found)]
     for rel, (_, found) in parsed.items():

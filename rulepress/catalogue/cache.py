@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -28,14 +29,15 @@ from typing import Any
 from rulepress import __version__
 
 CACHE_DIR = ".rulepress-cache"
-_LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "linkify-it-py", "python-frontmatter", "PyYAML")
+_LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "linkify-it-py", "uc-micro-py", "mdurl", "python-frontmatter",
+              "PyYAML")
 _SOURCES = ("build.py", "checks.py", "frontmatter.py", "jscheck.py", "markdown.py", "model.py",
             "rulesjson.py", "schema.py", "source.py", "template.py", "js/syntax_check.js")
 
 
 def fingerprint() -> str:
     """What a compiled result depends on besides the file: our code and the libraries' versions."""
-    h = hashlib.sha256(f"rulepress {__version__}".encode())
+    h = hashlib.sha256(f"rulepress {__version__} python {sys.version}".encode())  # Unicode tables differ
     for name in _LIBRARIES:
         try:
             h.update(f"{name} {metadata.version(name)}\0".encode())
@@ -123,8 +125,9 @@ class Cache:
     def save(self, *, files: Mapping[str, tuple[dict[str, Any], bytes | None]],
              verdicts: Mapping[str, list[list[Any]]], stats: Mapping[str, tuple[list[int], str]],
              live: set[str]) -> None:
-        """Store what this build compiled and every live verdict; forget files whose content is gone
-        (`live`: the keys in use) and the state the last build left (it no longer describes the files)."""
+        """Store what this build compiled, every live verdict and the files' stats; forget files whose
+        content is gone (`live`: the keys in use). The state (set_state) is left as it is: its digest of
+        every (path, key) says whether it still describes the files."""
         self._write(lambda db: (
             db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?)",
                            [(k, json.dumps(info), obj) for k, (info, obj) in files.items()]),

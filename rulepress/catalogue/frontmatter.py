@@ -55,7 +55,12 @@ def show(value: Any) -> str:
         return "true" if value else "false"
     if value is None:
         return "an empty value"
-    return f"{type_name(value)} {clip(repr(value))}"
+    if isinstance(value, int) and value.bit_length() > 600:  # repr refuses past 4,300 digits, and is long
+        return f"a number of about {int(value.bit_length() * 0.30103):,} digits"
+    try:
+        return f"{type_name(value)} {clip(repr(value))}"
+    except ValueError:  # a huge integer deep inside a list or mapping
+        return f"a {type_name(value)} too large to show"
 
 
 def type_name(value: Any) -> str:
@@ -77,7 +82,7 @@ def split(path: str, text: str) -> tuple[Split | None, list[Problem]]:
     meta, meta_lines, problems = load(path, yaml_text)
     if meta is None:
         return None, problems
-    return Split(meta, meta_lines, body, body_offset), problems
+    return Split(meta, meta_lines, body, body_offset), problems  # problems that still leave a mapping
 
 
 def load(path: str, yaml_text: str) -> tuple[dict[str, Any] | None, dict[str, int], list[Problem]]:
@@ -116,22 +121,20 @@ def load(path: str, yaml_text: str) -> tuple[dict[str, Any] | None, dict[str, in
                 key = loader.construct_object(key_node, deep=True)
                 value = loader.construct_object(value_node, deep=True)
             except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError) as exc:
-                problems.append(Problem(path, line, f"front matter value cannot be read: {clip(str(exc))}"))
-                continue
+                why = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
+                problems.append(Problem(path, line, f"front matter value cannot be read: {clip(why)}"))
+                return None, {}, problems
             if not isinstance(key, str | int | float | bool) or isinstance(key, bool):
                 problems.append(Problem(path, line, f"front matter key {show(key)} must be a plain name"))
                 continue
             name = str(key)
-            if name in meta:
+            if name in meta:  # YAML keeps the last; so do we, and say so
                 problems.append(Problem(path, line, f"key '{clip(name, 60)}' is given twice (first at line "
-                                                    f"{lines[name]})"))
-                continue
+                                                    f"{lines[name]}); the last value counts"))
             meta[name], lines[name] = value, line
     finally:
         loader.dispose()
-    if problems:
-        return None, {}, problems
-    return meta, lines, []
+    return meta, lines, problems
 
 
 def _yaml_problem(path: str, exc: yaml.YAMLError) -> Problem:

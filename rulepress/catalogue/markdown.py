@@ -32,6 +32,7 @@ class Body:
     tests: tuple[Block, ...]
     description: str  # HTML
     first_line: int  # file line where the body starts
+    too_deep: int = 0  # file line where nesting passed MAX_NESTING and markdown-it stopped reading (0: never)
 
     @property
     def overview(self) -> str:
@@ -52,9 +53,12 @@ class _GitHubLinks(LinkifyIt):  # type: ignore[misc]
         return super().test(text) and self.match(text) is not None
 
 
+MAX_NESTING = 100  # markdown-it's own guard; past it the rest of a block is dropped, which we report
+
+
 @cache
 def parser() -> MarkdownIt:
-    md = MarkdownIt("gfm-like", {"html": True}).use(tasklists_plugin)
+    md = MarkdownIt("gfm-like", {"html": True, "maxNesting": MAX_NESTING}).use(tasklists_plugin)
     md.linkify = _GitHubLinks()
     # strikethrough as GitHub writes it (<del>, where markdown-it writes <s>)
     md.add_render_rule("s_open", lambda *_: "<del>")
@@ -66,6 +70,8 @@ def parse_body(body: str, body_offset: int) -> Body:
     """`body_offset`: file lines before the body, so that every line reported is a file line."""
     md = parser()
     tokens = md.parse(body)
+    too_deep = next((body_offset + t.map[0] + 1 for t in tokens
+                     if t.level >= MAX_NESTING - 2 and t.map is not None), 0)
     title: str | None = None
     title_line = 0
     code: Block | None = None
@@ -78,7 +84,8 @@ def parse_body(body: str, body_offset: int) -> Body:
         if token.type == "heading_open":
             close = _closing(tokens, i)
             if title is None and token.map is not None:
-                title = tokens[i + 1].content.strip() if tokens[i + 1].type == "inline" else ""
+                inline = tokens[i + 1].content if tokens[i + 1].type == "inline" else ""
+                title = "\n".join(part.strip() for part in inline.strip().split("\n"))
                 title_line = body_offset + token.map[0] + 1
             skip_until = close
             continue
@@ -93,7 +100,7 @@ def parse_body(body: str, body_offset: int) -> Body:
             continue
         kept.append(token)
     description = md.renderer.render(kept, md.options, {})
-    return Body(title, title_line, code, tuple(tests), description, body_offset + 1)
+    return Body(title, title_line, code, tuple(tests), description, body_offset + 1, too_deep)
 
 
 def _closing(tokens: list[Token], i: int) -> int:

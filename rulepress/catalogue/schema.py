@@ -54,7 +54,25 @@ ACTION_KEYS = ("trigger", "trigger_version", "runtime", "dependencies", "secrets
 ALL_KEYS = COMMON_KEYS + RULE_KEYS + ACTION_KEYS
 
 _ACTION_CODE_RE = re.compile(r"exports(?:\.[A-Za-z_$][\w$]*|\[[^\]]+\])?\s*=(?!=)")
-_RULE_CODE_RE = re.compile(r"^(?:\s|//[^\n]*\n|/\*.*?\*/)*(?:async\s+)?function\b", re.DOTALL)
+_FUNCTION_RE = re.compile(r"(?:async\s+)?function\b")
+
+
+def _after_comments(code: str) -> str:
+    """The code after its leading white space and comments (a scan: a pattern for this backtracks badly)."""
+    at = 0
+    while True:
+        while at < len(code) and code[at].isspace():
+            at += 1
+        if code.startswith("//", at):
+            end = code.find("\n", at)
+            at = len(code) if end < 0 else end + 1
+        elif code.startswith("/*", at):
+            end = code.find("*/", at + 2)
+            if end < 0:
+                return ""
+            at = end + 2
+        else:
+            return code[at:]
 
 
 def derive_name(title: str) -> str:
@@ -64,10 +82,15 @@ def derive_name(title: str) -> str:
     return name[:MAX_NAME_LENGTH].rstrip(" -")
 
 
+def checkable(code: str) -> bool:
+    """Code small enough to check (a larger one is an error already; its checks would only cost time)."""
+    return len(code) <= MAX_CODE_BYTES and len(code.encode("utf-8")) <= MAX_CODE_BYTES
+
+
 def infer_kind(code: str) -> Kind | None:
     if _ACTION_CODE_RE.search(code):
         return "action"
-    if _RULE_CODE_RE.match(code):
+    if _FUNCTION_RE.match(_after_comments(code)):
         return "rule"
     return None
 
@@ -129,14 +152,14 @@ class _Meta:
         if key not in self.meta:
             return ()
         value = self.get(key, [], _is_list, lambda: f"a list of {what}")
-        out: list[str] = []
+        out: dict[str, None] = {}
         for item in value:
             if not isinstance(item, str) or not pattern.match(item):
                 self.error(key, f"'{key}' has an invalid {what[:-1]} {show(item)}")
             elif item in out:
-                self.error(key, f"'{key}' lists {item!r} twice")
+                self.error(key, f"'{key}' lists {clip(repr(item))} twice")
             else:
-                out.append(item)
+                out[item] = None
         return tuple(out)
 
 
@@ -231,6 +254,10 @@ def make_template(template_id: str, path: str, meta: Mapping[str, Any], meta_lin
     if body.title is None:
         m.problems.append(Problem(path, last_line, "no heading: the first heading (such as '# Title') "
                                                    "is the template's title"))
+    if body.too_deep:
+        m.problems.append(Problem(path, body.too_deep, "markdown nested deeper than markdown-it reads "
+                                                       "(lists or quotes about 50 levels deep): the rest of "
+                                                       "that block is lost; flatten it"))
     if body.code is None:
         m.problems.append(Problem(path, last_line, "no code block: the first fenced or indented code "
                                                    "block is the template's code"))

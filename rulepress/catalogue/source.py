@@ -45,6 +45,9 @@ def scan(root: Path, rules_dir: str) -> tuple[list[SourceFile], list[Problem]]:
     if not folder.is_dir():
         raise UserError(f"no {rules_dir}/ folder in {root}: the catalogue lives there")
     real_root = root.resolve()
+    if not folder.resolve().is_relative_to(real_root):
+        raise UserError(f"{rules_dir}/ leads to {folder.resolve()}, outside the repository: not followed (a "
+                        f"symlink to a folder elsewhere would publish files nobody reviews here)")
     files: list[SourceFile] = []
     problems: list[Problem] = []
     for entry in sorted(os.scandir(folder), key=lambda e: file_order_key(e.name)):

@@ -33,9 +33,10 @@ def read_template(path: str, data: bytes, *, publish_all: bool = False) -> Parse
     draft = not publish_all and split.meta.get("gallery", False) is False  # a wrong value is not "no"
     body = markdown.parse_body(split.body, split.body_offset)
     template_id = path.rsplit("/", 1)[-1].removesuffix(".md")
-    template, problems = schema.make_template(template_id, path, split.meta, split.meta_lines, body,
-                                              publish_all=publish_all)
-    if template is not None:
+    template, found = schema.make_template(template_id, path, split.meta, split.meta_lines, body,
+                                           publish_all=publish_all)
+    problems += found
+    if template is not None and schema.checkable(template.code):
         code = Block(template.code, template.code_line)
         problems.extend(check_code_usage(path, code, template.rule, template.action, template.meta_lines))
     return Parsed(template, problems, draft)

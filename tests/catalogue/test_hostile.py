@@ -141,9 +141,51 @@ def test_ids_keep_their_case(tmp_path: Path) -> None:
     assert '"id": "get-FullContact-profile"' in (tmp_path / "rules.json").read_text()
 
 
+def test_inputs_found_by_review_neither_hang_nor_crash(tmp_path: Path) -> None:
+    (tmp_path / "rules").mkdir()
+    # a pattern that skipped leading comments backtracked exponentially on these
+    (tmp_path / "rules" / "comments.md").write_text("# C\n\n```js\n" + "/**/" * 40 + "x\n```\n")
+    # repr() refuses integers of more than 4,300 digits
+    huge = GOOD.replace("gallery: true\n", "gallery: true\norder: 0x" + "f" * 4000 + "\n")
+    (tmp_path / "rules" / "hexorder.md").write_text(huge)
+    # lists nested past markdown-it's guard drop the rest of the block: reported, not silent
+    nested = "".join("  " * n + "- item\n" for n in range(60))
+    (tmp_path / "rules" / "nested.md").write_text(GOOD.replace("# Fine\n", "# Fine\n\n" + nested))
+    started = time.monotonic()
+    with pytest.raises(ProblemsError) as failed:
+        build(tmp_path)
+    assert time.monotonic() - started < 20
+    problems = [str(p) for p in failed.value.problems]
+    assert "rules/hexorder.md:3: 'order' must be a whole number from 0 to 9007199254740991, not a number of " \
+           "about 4,816 digits" in problems
+    assert any(p.startswith("rules/nested.md:") and "nested deeper than markdown-it reads" in p for p in problems)
+    assert any(p.startswith("rules/comments.md:4: warning: cannot tell whether this is a rule") for p in problems)
+
+
+def test_a_rules_folder_linked_from_outside_is_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "a.md").write_text(GOOD)
+    root = tmp_path / "repo"
+    root.mkdir()
+    os.symlink(outside, root / "rules")
+    with pytest.raises(UserError, match=r"^rules/ leads to .*outside, outside the repository: not followed"):
+        build(root)
+    assert not (root / "rules.json").exists()
+
+
+def test_an_output_that_cannot_be_written_is_an_error_not_a_bug(tmp_path: Path) -> None:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "a.md").write_text(GOOD)
+    (tmp_path / "setup.cfg").write_text("[rulepress]\noutput = rules\n")  # a folder
+    with pytest.raises(UserError, match=r"^cannot write rules: "):
+        build(tmp_path)
+
+
 # -- a mutation fuzzer over the starter catalogue -------------------------------------------------------
 
-TOKENS = ["---", "```", "~~~", "&a ", "*a", "!!int ", "!!binary ", "? ", ": ", "- ", "[", "]", "{", "}", "#",
+TOKENS = ["0x" + "f" * 4000, ":59" * 800, "/**/" * 30, "---", "```", "~~~", "&a ", "*a", "!!int ", "!!binary ",
+          "? ", ": ", "- ", "[", "]", "{", "}", "#",
           "\t", "\0", "\r", "\u2028", "\ufeff", "99999999999999999999999", "-1", "1e309", ".nan", "null",
           "<script>", "'", '"', "\\", "    ", "> ", "|", "%YAML 1.1", "@", "`"]
 
