@@ -18,7 +18,7 @@ from rulepress.deploy.plan import ActionChange, Plan
 from rulepress.errors import UserError
 from rulepress.remote import actions as remote_actions
 from rulepress.remote import rules as remote_rules
-from rulepress.remote.client import Client
+from rulepress.remote.client import ODD_ANSWER, Client
 from rulepress.remote.records import STATE_ACTION, Binding, record_code
 
 Progress = Callable[[str], None]
@@ -70,7 +70,10 @@ def apply(
 ) -> Applied:
     applied = Applied()
     try:
-        _apply(plan, client, values, progress, workers, applied)
+        try:
+            _apply(plan, client, values, progress, workers, applied)
+        except ODD_ANSWER as odd:
+            raise UserError(client.odd_answer(odd)) from None
     except UserError as exc:
         not_done = _pending(plan, applied)
         lines = [

@@ -31,7 +31,7 @@ from rulepress.deploy.plan import Plan, make_plan
 from rulepress.deploy.report import render
 from rulepress.errors import UserError
 from rulepress.gitrun import git, status_entries
-from rulepress.remote.client import ApiError, Client, Stats
+from rulepress.remote.client import ODD_ANSWER, ApiError, Client, Stats
 from rulepress.remote.read import read_snapshot
 from rulepress.remote.records import Snapshot
 
@@ -123,7 +123,10 @@ def plan_target(
     taken = [e for e in release.entries if env.takes(e.id)]
     triggers = {e.action.trigger for e in taken if e.action is not None}
     names = {e.name for e in taken if e.action is not None}
-    snap = read_snapshot(target.client, triggers=triggers, names=names)
+    try:
+        snap = read_snapshot(target.client, triggers=triggers, names=names)
+    except ODD_ANSWER as exc:
+        raise UserError(target.client.odd_answer(exc) + "; nothing was changed") from None
     needed = secret_names([e for e in taken if e.action is not None or snap.rules is not None], env)
     values, missing = secret_values(env, needed, environ, file_values)
     if missing and not plan_only:
@@ -151,6 +154,14 @@ def _over_limits(env: Environment, desired: Desired, snap: Snapshot, prune: bool
     return (f"the {env.plan} plan holds at most {limit} rules; this environment would hold {total} "
             f"({len(desired.rules)} from the catalogue, {len(others)} already on the tenant): choose fewer "
             f"templates (templates/exclude in tenants.toml) or a bigger plan",)
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """`text` with every secret value (of 4 characters or more: shorter ones would hide ordinary words)
+    replaced by ***, longest first."""
+    for value in sorted({v for v in secrets if len(v) >= 4}, key=len, reverse=True):
+        text = text.replace(value, "***")
+    return text
 
 
 def _explain(exc: UserError, target: Target) -> str:
@@ -202,7 +213,7 @@ def deploy(
                 plan_only=not apply_changes,
             )
         except UserError as exc:
-            message = _explain(exc, target)
+            message = redact(_explain(exc, target), [*(file_values or {}).values(), target.creds.client_secret])
             problems.append(message)
             outcome.error = message
             continue
@@ -241,8 +252,8 @@ def deploy(
 
         try:
             outcome.applied = apply(outcome.plan, target.client, values, progress=step)
-        except UserError as exc:
-            outcome.error = str(exc)
+        except UserError as exc:  # a server may echo what it was sent: no secret value is ever printed
+            outcome.error = redact(str(exc), [*values.values(), target.creds.client_secret])
         finally:
             outcome.seconds += time.monotonic() - started
 

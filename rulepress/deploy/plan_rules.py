@@ -54,22 +54,13 @@ def plan_rules(
         script = mark(rule.script, rule.template_id, rule.digest)
         if found is None:
             body = {"name": rule.name, "script": script, "enabled": rule.enabled}
+            created: tuple[FieldChange, ...] = (FieldChange("order", "", str(targets[rule.template_id])),)
+            if rule.stage != "login_success":  # the API takes a stage on creation only
+                body["stage"] = rule.stage
+                created += (FieldChange("stage", "", rule.stage),)
             patch_bodies[rule.template_id] = body
-            changes.append(
-                RuleChange(
-                    "create",
-                    rule.name,
-                    rule.template_id,
-                    None,
-                    (FieldChange("order", "", str(targets[rule.template_id])),),
-                )
-            )
+            changes.append(RuleChange("create", rule.name, rule.template_id, None, created))
             config.update(rule.configuration)
-            if rule.stage != "login_success":
-                notes.append(
-                    f"rule {rule.name!r}: stage {rule.stage} cannot be set through the API; "
-                    "it is created as login_success"
-                )
             continue
         fields: list[FieldChange] = []
         body = {}
@@ -92,7 +83,7 @@ def plan_rules(
         if found.stage != rule.stage:
             notes.append(
                 f"rule {rule.name!r}: stage is {found.stage} on the tenant, {rule.stage} in the catalogue; "
-                "the API cannot change a rule's stage"
+                "the API cannot change a rule's stage (delete the rule on the tenant to have it created again)"
             )
         if body:
             if "script" not in body and found.owner is None:

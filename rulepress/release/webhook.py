@@ -176,7 +176,7 @@ class Receiver:
         try:
             payload = json.loads(body)
             ref, pushed = str(payload["ref"]), str(payload.get("checkout_sha") or payload.get("after") or "")
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: nesting too deep
             return self._refuse(request, 400, "not a push payload (no ref)")
         if payload.get("deleted") or pushed in ("", ZERO_SHA):
             return web.json_response({"status": "ignored", "reason": "deleted ref"}, status=202)

@@ -49,6 +49,10 @@ class ApiError(UserError):
         return str(self.body.get("message") or self.body.get("error_description") or "")
 
 
+# what reading an answer of an unexpected shape raises (a string where an object was expected, ...)
+ODD_ANSWER = (AttributeError, TypeError, KeyError, ValueError, IndexError)
+
+
 class DeadlineExceeded(UserError):
     """The overall deadline passed before the work was done."""
 
@@ -151,6 +155,7 @@ class Client:
         self.pacer = Pacer(clock=clock, wall=wall, sleep=self.pause, burst=burst, rate=rate)
         self.stats = Stats()
         self._answered = False  # has anything answered at this address yet?
+        self.last_call = ""  # "METHOD /path" of the latest request, to name it when its answer is odd
         self._lock = threading.Lock()
         self._token: str | None = None
         self._token_expires = 0.0
@@ -169,6 +174,11 @@ class Client:
     def _count(self, key: str) -> None:
         with self._lock:
             self.stats.calls[key] = self.stats.calls.get(key, 0) + 1
+
+    def odd_answer(self, exc: Exception) -> str:
+        """What to say when an answer could not be read as the API documents it."""
+        return (f"{self.last_call}: the tenant answered in a shape rulepress does not know "
+                f"({type(exc).__name__}: {str(exc)[:200]})")
 
     # -- token -----------------------------------------------------------------------------------
 
@@ -223,6 +233,7 @@ class Client:
         lookup: Lookup | None,
     ) -> Json:
         retry_unsafe = method in _IDEMPOTENT or token_request  # a token request changes nothing
+        self.last_call = f"{method} {path.removeprefix('/api/v2')}"
         refreshed = False
         for attempt in range(1, self.max_attempts + 1):
             if self.deadline is not None and self.clock() > self.deadline:

@@ -39,6 +39,8 @@ class ActionsApi:
             Route("GET", base + "/{id}/versions", self.list_versions, "read:actions"),
             Route("GET", base + "/{id}/versions/{vid}", self.get_version, "read:actions"),
             Route("POST", base + "/{id}/versions/{vid}/deploy", self.deploy_version, "create:actions"),
+            # Actions modules (shared code): this tenant has none; an empty page, as a0deploy and the SDK read it
+            Route("GET", "/actions/modules", self.list_modules, "read:actions"),
         ]
 
     def _existing(self, request: web.Request) -> dict[str, Any]:
@@ -127,6 +129,9 @@ class ActionsApi:
                 continue
             found.append(self.life.action_view(action))
         return json_response(paged(request, found, "actions"))
+
+    async def list_modules(self, request: web.Request) -> web.StreamResponse:
+        return json_response(paged(request, [], "modules"))
 
     async def create(self, request: web.Request) -> web.StreamResponse:
         body = await json_object(request)

@@ -142,6 +142,10 @@ class Tenant:
             message = "Not Found" if exc.status in (404, 405) else reason(exc.status)
             status = 404 if exc.status == 405 else exc.status
             return json_response(ApiError(status, message).body(), status)
+        except (ConnectionResetError, BrokenPipeError, asyncio.CancelledError):
+            # the client went away mid-request: its business, not a bug here
+            log.info("client disconnected during %s %s", request.method, request.path)
+            raise
         except Exception:
             log.exception("bug in the local tenant answering %s %s", request.method, request.path)
             return json_response(ApiError(500, "Internal Server Error").body(), 500)

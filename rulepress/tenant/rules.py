@@ -16,6 +16,8 @@ NAME_PATTERN = r"^[a-zA-Z0-9]([ \-a-zA-Z0-9]*[a-zA-Z0-9])?$"
 ID_PATTERN = r"^rul_[A-Za-z0-9]{16}$"
 CONFIG_KEY_PATTERN = r"^[A-Za-z0-9_\-@*+:]*$"
 RULE_KEYS = ("name", "script", "order", "enabled")
+STAGES = ("login_success", "login_failure", "pre_authorize")
+CREATE_KEYS = (*RULE_KEYS, "stage")  # stage on creation only, as the real API takes it (a0deploy sends it)
 _NAME_RE = re.compile(NAME_PATTERN)
 _ID_RE = re.compile(ID_PATTERN)
 _KEY_RE = re.compile(CONFIG_KEY_PATTERN)
@@ -99,8 +101,11 @@ class RulesApi:
 
     async def create_rule(self, request: web.Request) -> web.StreamResponse:
         body = await json_object(request)
-        check_keys(body, RULE_KEYS, required=("name", "script"))
+        check_keys(body, CREATE_KEYS, required=("name", "script"))
         self._check_fields(body, None)
+        stage = body.get("stage", "login_success")
+        if stage not in STAGES:
+            raise invalid_body(f"No enum match for: {stage!r}", "stage")
         if self.rules_limit is not None and len(self.t.rules) >= self.rules_limit:
             raise ApiError(403, "You reached the limit of entities of this type for this tenant")
         order = body.get("order")
@@ -112,7 +117,7 @@ class RulesApi:
             "script": body["script"],
             "name": body["name"],
             "order": order,
-            "stage": "login_success",
+            "stage": stage,
         }
         self.t.save_rule(rule)
         return json_response(rule, 201)

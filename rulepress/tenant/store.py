@@ -10,6 +10,7 @@ write, about a third of the throughput here - see docs/TENANT.md.)
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,6 +40,13 @@ class Store:
         self._pending: dict[tuple[str, str], str | None] = {}
         self._conn: sqlite3.Connection | None = None
         if path is not None:
+            try:
+                # the state holds secret values: readable by its owner only, as is its WAL (created 0600
+                # by SQLite after the main file's mode)
+                os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+                os.chmod(path, 0o600)
+            except OSError as exc:
+                raise StateFileError(f"{path}: cannot create the state file: {exc.strerror or exc}") from None
             try:
                 conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
                 conn.execute("PRAGMA journal_mode=WAL")

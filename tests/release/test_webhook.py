@@ -43,8 +43,9 @@ class Setup:
         return git(self.clone, "rev-parse", tag).strip()
 
     def deliver(self, ref: str, after: str, *, secret: str = SECRET, delivery: str | None = None,
-                event: str = "push", signature: str | None = None) -> requests.Response:
-        body = json.dumps({"ref": ref, "before": "0" * 40, "after": after, "deleted": False}).encode()
+                event: str = "push", signature: str | None = None, raw: bytes | None = None) -> requests.Response:
+        body = raw if raw is not None else json.dumps(
+            {"ref": ref, "before": "0" * 40, "after": after, "deleted": False}).encode()
         sig = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         headers = {"X-GitHub-Event": event, "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
                    "X-Hub-Signature-256": sig if signature is None else signature,
@@ -217,3 +218,11 @@ def test_the_serve_command_listens_on_loopback_and_stops_on_sigterm(tmp_path: Pa
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
+
+
+@pytest.mark.parametrize("raw", [b"[" * 60_000, b'{"ref": ' * 7_000, b'"just a string"', b"[1, 2]", b"\xff\xfe"],
+                         ids=["deep-list", "deep-object", "string", "list", "not-utf8"])
+def test_a_signed_body_that_is_not_a_push_is_refused_with_400(setup: Setup, raw: bytes) -> None:
+    answer = setup.deliver("refs/tags/v0.1.1", "0" * 40, raw=raw)
+    assert (answer.status_code, answer.json()) == (400, {"error": "not a push payload (no ref)"})
+    assert setup.status()["deploys"] == []

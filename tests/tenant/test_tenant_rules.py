@@ -28,8 +28,8 @@ def test_create_defaults_order_and_enabled(api: Any) -> None:
     [
         ({"script": SCRIPT}, "Payload validation error: 'Missing required property: name'."),
         ({"name": "x"}, "Payload validation error: 'Missing required property: script'."),
-        ({"name": "x", "script": SCRIPT, "stage": "login_success"},
-         "Payload validation error: 'Additional properties not allowed: stage'."),
+        ({"name": "x", "script": SCRIPT, "stage": "later"},
+         "Payload validation error: 'No enum match for: 'later'' on property stage."),
         ({"name": "-bad", "script": SCRIPT},
          "Payload validation error: 'String does not match pattern "
          "^[a-zA-Z0-9]([ \\-a-zA-Z0-9]*[a-zA-Z0-9])?$: -bad' on property name."),
@@ -133,3 +133,16 @@ def test_rules_configs_keys_only_upsert_delete(api: Any) -> None:
     extra = api.put("/rules-configs/K", json={"value": "x", "other": 1})
     assert extra.json()["message"] == "Payload validation error: 'Additional properties not allowed: other'."
     assert api.get("/rules-configs").json() == [{"key": "a-b@c*d+e:f"}]
+
+
+def test_stage_is_taken_on_creation_as_the_real_api_does_and_not_changed_after(api: Any) -> None:
+    """auth0-deploy-cli always sends stage on POST /rules, and its recordings of a real tenant answer 201."""
+    created = api.post("/rules", json={"name": "pre", "script": SCRIPT, "stage": "pre_authorize"})
+    assert created.status_code == 201 and created.json()["stage"] == "pre_authorize"
+    patched = api.patch(f"/rules/{created.json()['id']}", json={"stage": "login_success"})
+    assert patched.status_code == 400
+
+
+def test_actions_modules_is_an_empty_page(api: Any) -> None:
+    answer = api.get("/actions/modules")
+    assert (answer.status_code, answer.json()) == (200, {"modules": [], "per_page": 50})

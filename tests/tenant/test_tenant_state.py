@@ -152,3 +152,9 @@ def test_cli_refuses_bad_options_and_state_files(tmp_path: Path) -> None:
     assert refused.returncode == 1
     assert refused.stderr.startswith(f"error: {not_db}: cannot use it as a state file:")
     assert "Traceback" not in refused.stderr
+
+
+def test_the_state_file_is_readable_by_its_owner_only(tmp_path: Path, tenant_factory: Any) -> None:
+    state = tmp_path / "tenant.db"
+    tenant_factory(state=state)
+    assert state.stat().st_mode & 0o777 == 0o600  # it holds secret values
