@@ -27,6 +27,9 @@ def register(sub: Any) -> None:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_common(p)
     p.add_argument("--yes", "-y", action="store_true", help="apply without asking")
+    p.add_argument("--wait", type=float, default=180.0, metavar="SECONDS",
+                   help="how long to wait for the tenant to build and deploy the actions before giving up and "
+                        "saying which did not progress (default: 180)")
 
 
 class Bar:

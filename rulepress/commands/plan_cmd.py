@@ -46,7 +46,7 @@ def targets(args: argparse.Namespace, environ: Mapping[str, str]) -> list[Target
     out = []
     for env in envs:
         creds = environments.credentials(env, environ)
-        out.append(Target(env, creds, make_client(env, creds)))
+        out.append(Target(env, creds, make_client(env, creds, patience=getattr(args, "wait", 180.0))))
     return out
 
 

@@ -94,6 +94,7 @@ def make_client(
     session: requests.Session | None = None,
     deadline: float | None = 900.0,
     timeout: float = 30.0,
+    patience: float = 180.0,
 ) -> Client:
     return Client(
         creds.domain,
@@ -104,6 +105,7 @@ def make_client(
         rate=env.rate,
         deadline=deadline,
         timeout=timeout,
+        patience=patience,
     )
 
 

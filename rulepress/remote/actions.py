@@ -85,12 +85,17 @@ def wait_for(
     ids: set[str],
     done: Callable[[dict[str, Any]], bool],
     on_ready: Callable[[dict[str, Any]], None] | None = None,
+    patience: float | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Poll until every action in `ids` satisfies `done`; one list read covers all of them.
 
-    Raises BuildFailed listing every action whose build failed (with the build errors).
+    Raises BuildFailed listing every action whose build failed (with the build errors), and a UserError
+    naming every action still not done after `patience` seconds (a tenant that does not progress a version
+    is not waited on until a far deadline).
     `on_ready(item)` is called once per action as soon as it is done (to pipeline the next step).
     """
+    started = client.clock()
+    patience = client.patience if patience is None else patience
     waiting = set(ids)
     ready: dict[str, dict[str, Any]] = {}
     failed: list[str] = []
@@ -117,12 +122,24 @@ def wait_for(
                 waiting.discard(action_id)
                 if on_ready is not None:
                     on_ready(item)
+        if waiting and client.clock() - started > patience:
+            stuck = [f"{i.get('name')}: {_progress(i)}" for i in items if str(i.get("id")) in waiting]
+            raise UserError(f"gave up waiting after {patience:.0f} s (--wait): the tenant did not progress "
+                            + "; ".join(stuck))
         if waiting:
             client.pause(delay)
             delay = min(delay * 1.5, _POLL_MAX)
     if failed:
         raise BuildFailed("\n".join(failed))
     return ready
+
+
+def _progress(item: dict[str, Any]) -> str:
+    version = item.get("deployed_version") or {}
+    shown = f"status {item.get('status')}"
+    if version:
+        shown += f", version {version.get('number')} deployed={str(bool(version.get('deployed'))).lower()}"
+    return shown + f", all_changes_deployed={str(bool(item.get('all_changes_deployed'))).lower()}"
 
 
 def is_built(item: dict[str, Any]) -> bool:

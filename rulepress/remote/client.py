@@ -141,6 +141,7 @@ class Client:
         max_attempts: int = 8,
         burst: int | None = None,
         rate: float | None = None,
+        patience: float = 180.0,
     ) -> None:
         self.base = base_url(domain)
         self._client_id, self._client_secret = client_id, client_secret
@@ -155,6 +156,7 @@ class Client:
         self.pacer = Pacer(clock=clock, wall=wall, sleep=self.pause, burst=burst, rate=rate)
         self.stats = Stats()
         self._answered = False  # has anything answered at this address yet?
+        self.patience = patience  # seconds to wait for the tenant to build or deploy a version
         self.last_call = ""  # "METHOD /path" of the latest request, to name it when its answer is odd
         self._lock = threading.Lock()
         self._token: str | None = None

@@ -73,7 +73,11 @@ class Lifecycle:
     # -- builds ------------------------------------------------------------------------------------
 
     def start_build(self, action_id: str, deploy_after: bool = False) -> None:
-        """Send the action to `pending` and build it in the background."""
+        """Send the action to `pending` and build it in the background. "Deploy once built" is state (on
+        the record, not only in this task), so a restart keeps the promise."""
+        action = self.t.actions.get(action_id)
+        if action is not None and bool(action.get("_deploy_after")) != deploy_after:
+            self.t.save_action({**action, "_deploy_after": deploy_after})
         self._generation[action_id] = self._generation.get(action_id, 0) + 1
         self._spawn(self._build(action_id, self._generation[action_id], deploy_after))
 
@@ -103,12 +107,15 @@ class Lifecycle:
         if problem is None:
             built = {**action, "status": "built", "built_at": now, "updated_at": now}
             built.pop("errors", None)
+            built.pop("_deploy_after", None)
             self.t.save_action(built)
-            if deploy_after:
+            if deploy_after or action.get("_deploy_after"):
                 self.deploy(built, built)
         else:
             error = {"id": "build_failed", "msg": problem, "url": ""}
-            self.t.save_action({**action, "status": "failed", "errors": [error], "updated_at": now})
+            failed = {**action, "status": "failed", "errors": [error], "updated_at": now}
+            failed.pop("_deploy_after", None)
+            self.t.save_action(failed)
         self.t.store.flush()
 
     async def _problem(self, action: dict[str, Any]) -> str | None:
@@ -165,7 +172,7 @@ class Lifecycle:
         """After a restart: finish the builds and deploys the previous process left half done."""
         for action in list(self.t.actions.values()):
             if action["status"] in ("pending", "building"):
-                self.start_build(action["id"])
+                self.start_build(action["id"], deploy_after=bool(action.get("_deploy_after")))
             version = self.t.versions.get(action.get("_deployed_version") or "")
             if version is not None and not version["deployed"]:
                 self._spawn(self._flip(action["id"], version["id"]))

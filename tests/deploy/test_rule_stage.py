@@ -1,8 +1,12 @@
-"""A rule's stage is set when it is created (the API takes it on POST only), and a second plan is empty."""
+"""A rule's stage is set when it is created (the API takes it on POST only); a version the tenant does not
+progress is not waited on until a far deadline."""
 
 from __future__ import annotations
 
-from deploy_helpers import Api, Deployer, Repo, rule_md
+import time
+from collections.abc import Callable
+
+from deploy_helpers import Api, Deployer, Repo, action_md, rule_md
 
 
 def test_a_rule_is_created_in_its_stage(repo: Repo, deployer: Deployer) -> None:
@@ -13,3 +17,14 @@ def test_a_rule_is_created_in_its_stage(repo: Repo, deployer: Deployer) -> None:
     assert rule["stage"] == "login_failure"
     again = deployer.plan().plan
     assert again is not None and not again.has_changes and again.notes == ()
+
+
+def test_a_version_the_tenant_never_deploys_is_not_waited_on_for_long(
+        repo: Repo, make_deployer: Callable[..., Deployer]) -> None:
+    deployer = make_deployer(deploy_seconds=3600)  # built, but its version never shows deployed
+    repo.write({"a": action_md("A")})
+    started = time.monotonic()
+    outcome = deployer.run(client={"patience": 1.0})
+    assert time.monotonic() - started < 30
+    assert outcome.error is not None and "gave up waiting after 1 s (--wait): the tenant did not progress A: " \
+        "status built, version 1 deployed=false" in outcome.error

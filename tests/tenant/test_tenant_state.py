@@ -158,3 +158,23 @@ def test_the_state_file_is_readable_by_its_owner_only(tmp_path: Path, tenant_fac
     state = tmp_path / "tenant.db"
     tenant_factory(state=state)
     assert state.stat().st_mode & 0o777 == 0o600  # it holds secret values
+
+
+def test_deploy_once_built_survives_a_restart(tmp_path: Path, tenant_factory: Any, make_api: Any) -> None:
+    """An action created with deploy: true whose build had not finished when the tenant stopped is built
+    and deployed after the restart (the intent is state, not only a task of the old process)."""
+    state = tmp_path / "tenant.db"
+    first = tenant_factory(state=state, build_seconds=30)
+    created = make_api(first).post("/actions/actions", json={
+        "name": "promised", "supported_triggers": [{"id": "post-login", "version": "v3"}], "code": CODE,
+        "deploy": True}).json()
+    first.stop()
+    second = tenant_factory(state=state, build_seconds=0.1, deploy_seconds=0.1)
+    api = make_api(second)
+    for _ in range(100):
+        action = api.get(f"/actions/actions/{created['id']}").json()
+        if action.get("all_changes_deployed") and action["deployed_version"]["deployed"]:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError(f"never deployed after the restart: {action}")
