@@ -94,9 +94,16 @@ def run(argv: Sequence[str] | None, parser: argparse.ArgumentParser, stderr: Tex
 
 def missing_dependency(exc: ModuleNotFoundError) -> str:
     """One line for a user whose Python lacks a library rulepress needs (never a traceback)."""
-    return (f"error: rulepress needs the Python package {exc.name!r}, which is not installed for {sys.executable}: "
-            f"install rulepress with pip (pip install rulepress), or in this project run scripts/bootstrap and "
-            f"use .venv/bin/python (or activate .venv)")
+    package = _PACKAGES.get(str(exc.name).split(".")[0], exc.name)
+    return (f"error: rulepress needs the Python package {package!r}, which is not installed for {sys.executable}: "
+            f"install rulepress with pip (its wheel brings what it needs), or in this project run scripts/bootstrap "
+            f"and use .venv/bin/python (or activate .venv)")
+
+
+# import name -> the package to install, where they differ
+_PACKAGES = {"frontmatter": "python-frontmatter", "yaml": "PyYAML", "markdown_it": "markdown-it-py",
+             "mdit_py_plugins": "mdit-py-plugins", "linkify_it": "linkify-it-py", "git": "GitPython",
+             "jinja2": "Jinja2", "pygments": "Pygments"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -98,6 +98,9 @@ def test_a_repository_of_ones_own_from_init_to_a_published_release(venv: Path, t
     pushed = run(venv, user, "git", "push", "--follow-tags", "origin", "HEAD:main", env=git_env)
     assert "rulepress: v0.1.1 to default: succeeded" in pushed.stderr, pushed.stderr
     assert tenant.client_secret not in pushed.stderr
+    nowhere = run(venv, user, "rulepress", "deploy", "--releases", "--yes")  # what the workflow runs on a tag
+    assert "no environment in tenants.toml takes releases" in nowhere.stderr  # and exits 0: nothing to publish
+    assert run(venv, user, "git", "branch", "--show-current").stdout.strip() == "main"  # the workflow's branch
 
     plan = run(venv, user, "rulepress", "plan", env={"AUTH0_DOMAIN": tenant.base_url,
                                                       "AUTH0_CLIENT_ID": tenant.client_id,

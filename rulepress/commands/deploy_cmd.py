@@ -8,7 +8,7 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from rulepress.commands.plan_cmd import add_common, file_values, report, targets, with_json_errors
+from rulepress.commands.plan_cmd import add_common, file_values, nowhere, report, targets, with_json_errors
 from rulepress.deploy.flow import confirm_on_terminal, deploy
 from rulepress.errors import UsageError, UserError
 
@@ -62,9 +62,12 @@ def _deploy(args: argparse.Namespace) -> int:
     # as Terraform's apply: asked on a terminal, refused without one unless --yes
     confirm = None if args.yes else (None if args.json else confirm_on_terminal()) or refuse
     bar = Bar(sys.stderr) if sys.stderr.isatty() and not args.json else None
+    chosen = targets(args, os.environ)
+    if not chosen:
+        return nowhere(args)
     outcomes = deploy(
         args.root,
-        targets(args, os.environ),
+        chosen,
         environ=os.environ,
         file_values=file_values(args),
         prune=args.prune,

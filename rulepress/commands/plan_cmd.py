@@ -86,9 +86,12 @@ def run(args: argparse.Namespace) -> int:
 
     def plan() -> int:
         say = (lambda _: None) if args.json else print
+        chosen = targets(args, os.environ)
+        if not chosen:
+            return nowhere(args)
         outcomes = deploy(
             args.root,
-            targets(args, os.environ),
+            chosen,
             environ=os.environ,
             file_values=file_values(args),
             apply_changes=False,
@@ -101,6 +104,18 @@ def run(args: argparse.Namespace) -> int:
         return 2 if any(o.plan is not None and o.plan.has_changes for o in outcomes) else 0
 
     return with_json_errors(args, plan)
+
+
+NOWHERE = ("no environment in tenants.toml takes releases (releases = true): nothing to publish; add it to "
+           "the [env.NAME] tables a pushed tag should deploy to")
+
+
+def nowhere(args: argparse.Namespace) -> int:
+    """--releases and no environment takes them: a repository that publishes nowhere yet, said plainly."""
+    print(NOWHERE, file=sys.stderr)
+    if args.json:
+        print(json.dumps({"environments": [], "note": NOWHERE}, indent=2))
+    return 0
 
 
 def with_json_errors(args: argparse.Namespace, command: Callable[[], int]) -> int:

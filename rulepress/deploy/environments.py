@@ -89,12 +89,8 @@ class Environments:
     def select(self, name: str | None, all_envs: bool, releases: bool = False) -> list[Environment]:
         if all_envs:
             return list(self.envs)
-        if releases:
-            chosen = [e for e in self.envs if e.releases]
-            if not chosen:
-                raise UserError(f"{CONFIG_FILE}: no environment takes releases; add 'releases = true' to the "
-                                f"[env.NAME] tables a pushed tag should deploy to")
-            return chosen
+        if releases:  # none yet is a repository that publishes nowhere: the commands say so
+            return [e for e in self.envs if e.releases]
         wanted = name or self.default
         for env in self.envs:
             if env.name == wanted:

@@ -122,4 +122,14 @@ def plan_rules(
     for key, body in patch_bodies.items():  # field changes without an order move
         name, remote_id, tid = names[key]
         writes.append(RuleWrite("PATCH", name, remote_id, tid, body))
+    # names are unique on the tenant (409): a rule renamed to a name another renamed rule still holds (two
+    # rules swapping names, say) waits until that one has moved; the holder first takes a temporary name
+    renamed = {found.id: rule for rule, found in pairs if found is not None and found.name != rule.name}
+    holder_of = {r.name: r for r in remote}
+    parked = [holder_of[rule.name] for rule in renamed.values()
+              if rule.name in holder_of and holder_of[rule.name].id in renamed]
+    first = len(pruned)  # after the deletes, before everything else
+    for n, holder in enumerate(dict.fromkeys(parked)):
+        temporary = f"rulepress-renaming-{''.join(c for c in holder.id if c.isalnum())[-12:]}"
+        writes.insert(first + n, RuleWrite("PATCH", holder.name, holder.id, holder.owner, {"name": temporary}, True))
     return changes, writes, sorted(config)

@@ -46,7 +46,7 @@ def init(target: Path, *, force: bool = False) -> Initialized:
     target.mkdir(parents=True, exist_ok=True)
     git_created = False
     if not (target / ".git").exists():
-        git(target, "init", "--quiet")
+        git(target, "init", "--quiet", "--initial-branch=main")  # the branch the workflow publishes from
         git_created = True
     written: list[str] = []
     kept: list[str] = []

@@ -28,3 +28,15 @@ def test_a_version_the_tenant_never_deploys_is_not_waited_on_for_long(
     assert time.monotonic() - started < 30
     assert outcome.error is not None and "gave up waiting after 1 s (--wait): the tenant did not progress A: " \
         "status built, version 1 deployed=false" in outcome.error
+
+
+def test_two_rules_swapping_names_converge_without_a_conflict(repo: Repo, deployer: Deployer) -> None:
+    repo.write({"a": rule_md("First", 1), "b": rule_md("Second", 2)})
+    assert deployer.run().error is None
+    repo.write({"a": rule_md("Second", 1), "b": rule_md("First", 2)})
+    swapped = deployer.run()
+    assert swapped.error is None, swapped.error
+    by_order = sorted(Api(deployer.tenant).call("GET", "/rules"), key=lambda r: r["order"])
+    assert [r["name"] for r in by_order] == ["Second", "First"]
+    again = deployer.plan().plan
+    assert again is not None and not again.has_changes
