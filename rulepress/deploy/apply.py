@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rulepress.deploy.plan import ActionChange, Plan
@@ -32,6 +32,7 @@ class DeployFailed(UserError):
 class Applied:
     done: list[str] = field(default_factory=list)
     ids: dict[str, str] = field(default_factory=dict)  # template id → action id
+    created: set[str] = field(default_factory=set)  # remote ids of the rules and actions created now
 
 
 def _secrets_body(change: ActionChange, values: Mapping[str, str]) -> list[dict[str, str]]:
@@ -112,7 +113,7 @@ def _apply(
         elif w.method == "PATCH" and w.remote_id:
             remote_rules.patch_rule(client, w.remote_id, w.body)
         else:
-            remote_rules.create_rule(client, w.body)
+            applied.created.add(remote_rules.create_rule(client, w.body).id)
         _note(applied, progress, f"rule {w.name!r}: {w.method}")
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         _apply_actions(plan, client, values, progress, pool, applied)
@@ -129,8 +130,11 @@ def _apply(
         if a.op == "delete" and a.remote_id:
             remote_actions.delete_action(client, a.remote_id)
             _note(applied, progress, f"action {a.name!r}: delete")
-    if plan.record is not None:
-        code = record_code(plan.record)
+    if plan.record is not None:  # what rulepress owns here now: what it managed, and what it created
+        deleted = {a.remote_id for a in plan.actions if a.op == "delete"}
+        deleted |= {w.remote_id for w in plan.rule_writes if w.method == "DELETE"}
+        owned = (set(plan.record.owned or ()) | applied.created) - deleted
+        code = record_code(replace(plan.record, owned=tuple(sorted(owned))))
         if plan.record_action_id:
             remote_actions.patch_action(client, plan.record_action_id, {"code": code})
         else:
@@ -174,6 +178,8 @@ def _apply_actions(
             continue
         if change.template_id:
             applied.ids[change.template_id] = action_id
+        if change.op == "create":
+            applied.created.add(action_id)
         _note(applied, progress, f"action {change.name!r}: {change.op}")
     for a in plan.actions:
         if a.template_id and a.remote_id:

@@ -94,8 +94,10 @@ def _deps(deps: tuple[tuple[str, str], ...]) -> str:
     return ", ".join(f"{n}@{v}" for n, v in deps) or "(none)"
 
 
-def plan_actions(desired: Desired, snap: Snapshot, prune: bool) -> tuple[list[ActionChange], dict[str, str]]:
-    """Changes, and template id → remote id of every matched action."""
+def plan_actions(desired: Desired, snap: Snapshot, prune: bool, owned: frozenset[str] = frozenset()
+                 ) -> tuple[list[ActionChange], dict[str, str]]:
+    """Changes, and template id → remote id of every matched action. --prune deletes an action only when
+    the deploy record lists it (`owned`) and its code carries our marker."""
     ours = [a for a in snap.actions if not a.integration and a.id != snap.record_action_id]
     marketplace = {a.name for a in snap.actions if a.integration}
     taken: set[str] = set()
@@ -113,7 +115,8 @@ def plan_actions(desired: Desired, snap: Snapshot, prune: bool) -> tuple[list[Ac
     for left in ours:
         if left.id in taken or left.owner is None or left.owner in desired_ids:
             continue
-        changes.append(ActionChange("delete" if prune else "kept", left.name, left.owner, left.id))
+        changes.append(ActionChange("delete" if prune and left.id in owned else "kept", left.name, left.owner,
+                                    left.id))
     return changes, ids
 
 
@@ -167,16 +170,32 @@ def make_plan(
             f"the tenant runs catalogue {old.version} ({old.sha or 'no commit'}), newer than this "
             f"one ({version}); deploy a newer catalogue, or use --force"
         )
-    rules, rule_writes, config = plan_rules(desired, snap, prune, notes)
-    actions, ids = plan_actions(desired, snap, prune)
+    owned = frozenset(old.owned or ()) if old is not None else frozenset()
+    rules, rule_writes, config = plan_rules(desired, snap, prune, notes, owned)
+    actions, ids = plan_actions(desired, snap, prune, owned)
+    both: list[RuleChange | ActionChange] = [*rules, *actions]
+    if prune:
+        for c in both:
+            if c.op == "kept" and c.remote_id not in owned:
+                notes.append(f"{c.name!r} carries rulepress's marker but this tenant's deploy record does not "
+                             f"list it: kept (a marker alone could be forged)")
+    # what rulepress manages here after this deploy (the ids of resources created now are added by apply)
+    managed = {c.remote_id for c in both
+               if c.remote_id and c.op != "delete" and (c.op != "kept" or c.remote_id in owned)}
+    adopted = sorted(managed - owned)
+    if adopted and old is not None:
+        notes.append(f"adopting {len(adopted)} resource(s) into the deploy record (deployed before it listed "
+                     f"what rulepress owns): --prune may delete them once they leave the catalogue")
     bindings = plan_bindings(desired, snap, ids, actions)
     changed = bool(
         rule_writes or config or bindings or any(a.op in ("create", "update", "delete") or a.deploy for a in actions)
     )
     record: DeployRecord | None = None
-    if version is not None:
-        new = DeployRecord(version, sha, env)
-        if changed or old is None or old.version != version:
+    if version is not None or changed:
+        new = DeployRecord(version if version is not None else old.version if old else "", sha, env,
+                           tuple(sorted(managed)))
+        if (changed or (version is not None and (old is None or old.version != version))
+                or (old is not None and set(old.owned or ()) != managed)):
             record = new
             room = len(snap.actions) + sum(a.op == "create" for a in actions) - sum(a.op == "delete" for a in actions)
             if snap.record_action_id is None and room >= 100:

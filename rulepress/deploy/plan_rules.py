@@ -27,8 +27,10 @@ def _rule_orders(desired: tuple[DesiredRule, ...], unmanaged: list[RemoteRule]) 
 
 
 def plan_rules(
-    desired: Desired, snap: Snapshot, prune: bool, notes: list[str]
+    desired: Desired, snap: Snapshot, prune: bool, notes: list[str], owned: frozenset[str] = frozenset()
 ) -> tuple[list[RuleChange], list[RuleWrite], list[str]]:
+    """`owned`: the ids the deploy record lists; --prune deletes a rule only when it is one of them and its
+    code carries our marker."""
     if snap.rules is None:
         if desired.rules:
             notes.append(f"{snap.rules_note} ({len(desired.rules)} rule template(s))")
@@ -43,7 +45,7 @@ def plan_rules(
         pairs.append((rule, found))
     desired_ids = {r.template_id for r in desired.rules}
     leftovers = [r for r in remote if r.id not in taken]
-    pruned = [r for r in leftovers if prune and r.owner is not None and r.owner not in desired_ids]
+    pruned = [r for r in leftovers if prune and r.owner is not None and r.owner not in desired_ids and r.id in owned]
     unmanaged = [r for r in leftovers if r not in pruned]
     targets = _rule_orders(desired.rules, unmanaged)
     changes: list[RuleChange] = []

@@ -56,11 +56,16 @@ class DeployRecord:
     version: str
     sha: str | None
     env: str
+    # the remote ids of the rules and actions rulepress deployed here: --prune deletes only these (and only
+    # when their code also carries our marker, which alone anyone could write). None: a record written
+    # before rulepress kept the list.
+    owned: tuple[str, ...] | None = None
 
     def line(self) -> str:
-        return "// rulepress-state " + json.dumps(
-            {"version": self.version, "sha": self.sha, "env": self.env}, sort_keys=True
-        )
+        data: dict[str, object] = {"version": self.version, "sha": self.sha, "env": self.env}
+        if self.owned is not None:
+            data["owned"] = sorted(self.owned)
+        return "// rulepress-state " + json.dumps(data, sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -129,8 +134,10 @@ def record_from_code(code: str) -> DeployRecord | None:
     if not isinstance(data, dict) or not isinstance(data.get("version"), str):
         return None
     sha = data.get("sha")
+    owned = data.get("owned")
+    owned_ids = tuple(str(i) for i in owned) if isinstance(owned, list) else None
     return DeployRecord(
-        str(data["version"]), sha if isinstance(sha, str) else None, str(data.get("env") or "")
+        str(data["version"]), sha if isinstance(sha, str) else None, str(data.get("env") or ""), owned_ids
     )
 
 
