@@ -205,23 +205,32 @@ def deploy(
             "rules/, rules.json or tenants.toml has uncommitted changes; commit them first, or use --force"
         )
     outcomes = [Outcome(t.env.name) for t in targets]
-    planned: list[tuple[Target, Outcome, dict[str, str]]] = []
-    problems: list[str] = []
-    for target, outcome in zip(targets, outcomes, strict=True):
+
+    def plan_one(item: tuple[Target, Outcome]) -> dict[str, str] | None:
+        """Read and plan one environment (in parallel: each is bound by its own tenant's rate limit)."""
+        target, outcome = item
         started = time.monotonic()
         try:
             outcome.plan, values = plan_target(
                 release, target, environ, file_values or {}, prune=prune, force=force,
                 plan_only=not apply_changes,
             )
+            return values
         except UserError as exc:
-            message = redact(_explain(exc, target), [*(file_values or {}).values(), target.creds.client_secret])
-            problems.append(message)
-            outcome.error = message
-            continue
+            outcome.error = redact(_explain(exc, target), [*(file_values or {}).values(), target.creds.client_secret])
+            return None
         finally:
             outcome.seconds = time.monotonic() - started
             outcome.stats = target.client.stats
+
+    with ThreadPoolExecutor(max_workers=max(1, min(len(targets), 32))) as pool:
+        found = list(pool.map(plan_one, zip(targets, outcomes, strict=True)))
+    planned: list[tuple[Target, Outcome, dict[str, str]]] = []
+    problems: list[str] = []
+    for target, outcome, values in zip(targets, outcomes, found, strict=True):  # reported in the given order
+        if values is None or outcome.plan is None:
+            problems.append(outcome.error or "")
+            continue
         say(render(outcome.plan, where=target.client.base))
         planned.append((target, outcome, values))
     if problems:
