@@ -51,6 +51,7 @@ def _pending(plan: Plan, applied: Applied) -> list[str]:
         if a.deploy:
             labels.append(f"action {a.name!r}: deploy")
     labels += [f"bindings {b.trigger}" for b in plan.bindings]
+    labels += [f"rule {w.name!r}: disabled (replaced by its action)" for w in plan.cutover]
     if plan.record is not None:
         labels.append("deploy record")
     return [label for label in labels if label not in applied.done]
@@ -126,6 +127,10 @@ def _apply(
             refs.append(Binding(action_id, ref.display_name))
         remote_actions.patch_bindings(client, change.trigger, refs)
         _note(applied, progress, f"bindings {change.trigger}")
+    for w in plan.cutover:  # the migrated actions are bound now: their rules stop running
+        assert w.remote_id is not None
+        remote_rules.patch_rule(client, w.remote_id, w.body)
+        _note(applied, progress, f"rule {w.name!r}: disabled (replaced by its action)")
     for a in plan.actions:
         if a.op == "delete" and a.remote_id:
             remote_actions.delete_action(client, a.remote_id)

@@ -79,12 +79,14 @@ class Plan:
     old_record: DeployRecord | None
     notes: tuple[str, ...] = ()
     unset: tuple[str, ...] = ()  # secrets whose values were not given: not compared; a deploy refuses
+    cutover: tuple[RuleWrite, ...] = ()  # rules replaced by migrated actions: disabled after the bindings
     limits: tuple[str, ...] = ()  # what the environment's plan cannot hold: a deploy refuses
 
     @property
     def has_changes(self) -> bool:
         return bool(
             self.rule_writes
+            or self.cutover
             or self.config_puts
             or self.bindings
             or self.record is not None

@@ -40,6 +40,7 @@ class DesiredAction:
     secrets: tuple[str, ...]
     digest: str | None
     deploy: bool
+    migrated_from: str | None = None  # the legacy rule this action replaces: disabled once it is bound
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def desired_state(
             names = tuple(sorted(a.secrets))
             digest = _digest(names, values, digest_key)
             actions.append(DesiredAction(tid, entry.name, code, a.trigger, a.trigger_version, a.runtime,
-                                         a.dependencies, names, digest, a.deploy))
+                                         a.dependencies, names, digest, a.deploy, a.migrated_from))
     for kind, items in (("rule", [r.name for r in rules]), ("action", [a.name for a in actions])):
         seen: set[str] = set()
         for name in items:

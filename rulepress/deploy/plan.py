@@ -8,6 +8,7 @@ alone is not a change (so an exported tenant plans as "nothing to do"); it is ad
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rulepress.deploy.changes import (
@@ -150,6 +151,45 @@ def plan_bindings(
     return out
 
 
+# -- the cutover from a rule to the action migrated from it ------------------------------------------------
+
+
+def _cutover(desired: Desired, snap: Snapshot, notes: list[str]) -> tuple[Desired, list[RuleWrite]]:
+    """An action with `migrated_from` replaces that rule: once the action is deployed and bound, the rule is
+    disabled (not deleted), so the two never both run after a deploy. The rule's own template (if it is
+    still in the catalogue) then leaves `enabled` as the tenant has it, and a new one is created disabled."""
+    replaced = {a.migrated_from: a for a in desired.actions if a.migrated_from and a.deploy}
+    if not replaced:
+        return desired, []
+    if snap.rules is None:
+        notes.append(f"this tenant has no rules to disable ({snap.rules_note}); the migrated action(s) "
+                     f"{', '.join(repr(a.name) for a in replaced.values())} simply take over")
+        return desired, []
+    remote = list(snap.rules)
+    rules = []
+    writes: list[RuleWrite] = []
+    for rule in desired.rules:
+        if rule.template_id not in replaced:
+            rules.append(rule)
+            continue
+        found = match(rule.template_id, rule.name, remote, set())
+        rules.append(replace(rule, enabled=found.enabled if found is not None else False))
+    names = {r.template_id: r.name for r in desired.rules}
+    for tid, action in replaced.items():  # the rule, whether its template is still in the catalogue or not
+        found = match(tid, names[tid], remote, set()) if tid in names else next(
+            (r for r in remote if r.owner == tid), None)
+        if found is None or not found.enabled:
+            continue
+        writes.append(RuleWrite("PATCH", found.name, found.id, tid, {"enabled": False}))
+        later = sorted(r.name for r in remote if r.enabled and r.id != found.id and r.order is not None
+                       and found.order is not None and r.order > found.order
+                       and r.owner not in replaced)
+        if later:
+            notes.append(f"rule {found.name!r} ran before rule(s) {', '.join(repr(n) for n in later)}; as action "
+                         f"{action.name!r} its logic runs after every rule (rules run before actions)")
+    return replace(desired, rules=tuple(rules)), writes
+
+
 # -- the whole plan ------------------------------------------------------------------------------------
 
 
@@ -171,6 +211,7 @@ def make_plan(
             f"one ({version}); deploy a newer catalogue, or use --force"
         )
     owned = frozenset(old.owned or ()) if old is not None else frozenset()
+    desired, cutover = _cutover(desired, snap, notes)
     rules, rule_writes, config = plan_rules(desired, snap, prune, notes, owned)
     actions, ids = plan_actions(desired, snap, prune, owned)
     both: list[RuleChange | ActionChange] = [*rules, *actions]
@@ -187,8 +228,11 @@ def make_plan(
         notes.append(f"adopting {len(adopted)} resource(s) into the deploy record (deployed before it listed "
                      f"what rulepress owns): --prune may delete them once they leave the catalogue")
     bindings = plan_bindings(desired, snap, ids, actions)
+    cutover = [w for w in cutover if not any(d.method == "DELETE" and d.remote_id == w.remote_id
+                                             for d in rule_writes)]
     changed = bool(
-        rule_writes or config or bindings or any(a.op in ("create", "update", "delete") or a.deploy for a in actions)
+        rule_writes or cutover or config or bindings
+        or any(a.op in ("create", "update", "delete") or a.deploy for a in actions)
     )
     record: DeployRecord | None = None
     if version is not None or changed:
@@ -215,4 +259,5 @@ def make_plan(
         snap.record_action_id,
         old,
         tuple(notes),
+        cutover=tuple(cutover),
     )

@@ -57,6 +57,8 @@ def other_writes(plan: Plan) -> list[str]:
         out.append("rule orders")
     if plan.config_puts:
         out.append(f"{len(plan.config_puts)} rules-config value(s)")
+    if plan.cutover:
+        out.append(f"{len(plan.cutover)} rule(s) disabled for their migrated action")
     if plan.bindings:
         out.append("bindings of " + ", ".join(b.trigger for b in plan.bindings))
     if plan.record is not None:
@@ -91,6 +93,8 @@ def render(plan: Plan, *, where: str = "", verbose: bool = False) -> str:
     for b in plan.bindings:
         new = [r.display_name for r in b.new]
         lines.append(f"  ~ bindings {b.trigger}: [{', '.join(b.old)}] -> [{', '.join(new)}]")
+    for w in plan.cutover:
+        lines.append(f"  ~ rule {w.name!r}: disabled after the bindings (its migrated action replaces it)")
     if plan.record is not None:
         old = (
             f"{plan.old_record.version} ({plan.old_record.sha or 'no commit'})" if plan.old_record else "none"
@@ -121,6 +125,7 @@ def to_json(plan: Plan) -> dict[str, Any]:
         "also": other_writes(plan),
         "unset": list(plan.unset),
         "limits": list(plan.limits),
+        "cutover": [{"rule": w.name, "id": w.remote_id} for w in plan.cutover],
         "rules": [
             {
                 "op": r.op,
