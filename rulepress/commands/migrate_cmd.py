@@ -62,9 +62,16 @@ def run(args: argparse.Namespace, environ: Any = os.environ) -> int:
             _print_outcome(o, wrote=write and o.text is not None)
     if args.report:
         sys.stdout.write(table(outcomes))
+    bugs = [o for o in outcomes if o.converted.bug]
+    if bugs:  # the others were migrated; a crash is a bug (exit 3, traceback saved), never "bad input"
+        raise MigrationBug("; ".join(f"{o.source.rel}: {o.converted.error}" for o in bugs))
     if any(o.text is None for o in outcomes):
         return 1  # some rule could not be migrated at all (its code does not parse)
     return 0 if all(o.complete for o in outcomes) else EXIT_MANUAL
+
+
+class MigrationBug(Exception):
+    """rulepress migrate failed on a rule through no fault of the rule."""
 
 
 def _print_outcome(o: Outcome, *, wrote: bool) -> None:

@@ -55,11 +55,13 @@ def action_id(rule_id: str) -> str:
     return f"{rule_id}-action"
 
 
-def front_matter(template: Template, converted: Converted) -> str:
+def front_matter(template: Template, converted: Converted, draft: bool = False) -> str:
+    """The action's front matter. A `draft` (work left for a person) is not published (no `gallery`, so the
+    build only warns about it) and not deployed (`deploy: false`)."""
     meta = template.meta
     out: dict[str, object] = {}
     for key in KEPT_KEYS:
-        if key in meta:
+        if key in meta and not (draft and key == "gallery"):
             out[key] = meta[key]
     out["kind"] = "action"
     out["name"] = template.name
@@ -70,6 +72,8 @@ def front_matter(template: Template, converted: Converted) -> str:
         out["secrets"] = secrets
     if converted.dependencies:
         out["dependencies"] = dict(converted.dependencies)
+    if draft:
+        out["deploy"] = False
     out["migrated_from"] = template.id
     text = yaml.safe_dump(out, sort_keys=False, allow_unicode=True, default_flow_style=None, width=110)
     return "---\n" + text + "---\n"
@@ -86,9 +90,10 @@ def note(template: Template, converted: Converted, secrets: Sequence[str]) -> li
     return lines
 
 
-def compose(template: Template, text: str, converted: Converted, tests: Sequence[str | None]) -> str:
+def compose(template: Template, text: str, converted: Converted, tests: Sequence[str | None], *,
+            draft: bool = False) -> str:
     """The action file. `text` is the rule file's text (newlines normalised); `tests` has, for each test
-    block of the rule in order, the converted YAML, or None to drop the block."""
+    block of the rule in order, the converted YAML, or None to drop the block; `draft`: see front_matter."""
     lines = text.split("\n")
     body_start = 0
     if lines and lines[0] == "---":
@@ -119,7 +124,7 @@ def compose(template: Template, text: str, converted: Converted, tests: Sequence
         if i in inserts:
             out.extend(inserts.pop(i))
     body = "\n".join(out).strip("\n") + "\n"
-    return front_matter(template, converted) + body
+    return front_matter(template, converted, draft) + body
 
 
 def _test_span(lines: Sequence[str], block: Block) -> BlockSpan:

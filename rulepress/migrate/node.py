@@ -37,6 +37,7 @@ class Converted:
     deny_prefixes: tuple[str, ...] = ()  # the literal start of each api.access.deny message
     error_line: int = 0
     error: str = ""
+    bug: bool = False  # the error is rulepress's own (exit 3), not something in the rule
 
 
 def find_node() -> str:
@@ -59,7 +60,7 @@ def transform(items: Sequence[tuple[str, str]], node_modules: Path, node: str | 
     for raw in json.loads(proc.stdout):
         if raw.get("error"):
             out.append(Converted(raw["id"], error_line=int(raw["error"]["line"]),
-                                 error=str(raw["error"]["message"])))
+                                 error=str(raw["error"]["message"]), bug=bool(raw["error"].get("bug"))))
             continue
         out.append(Converted(
             raw["id"], raw["code"], tuple(raw["secrets"]), tuple(sorted(raw["dependencies"].items())),

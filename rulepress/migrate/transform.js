@@ -1226,7 +1226,8 @@ function migrate(item) {
     try {
       require('vm').compileFunction(result.code, ['exports', 'require', 'module'], { filename: 'action.js' });
     } catch (err) {
-      return { id: item.id, error: { line: 1, message: 'internal: the migrated code does not compile: ' + err.message } };
+      return { id: item.id, error: { line: 1, bug: true,
+        message: 'internal: the migrated code does not compile: ' + err.message } };
     }
     return { id: item.id, ...result };
   } catch (err) {
@@ -1235,7 +1236,7 @@ function migrate(item) {
     }
     if (err instanceof Unsupported) return { id: item.id, error: { line: 1, message: err.message } };
     // A bug here must not stop a batch: this rule is reported, the others are migrated.
-    return { id: item.id, error: { line: 1, message: 'rulepress could not migrate this rule (a bug in '
+    return { id: item.id, error: { line: 1, bug: true, message: 'rulepress could not migrate this rule (a bug in '
       + 'rulepress migrate, please report it): ' + (err && err.message) } };
   }
 }

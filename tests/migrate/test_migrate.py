@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from rulepress.catalogue.build import load_catalogue
+from rulepress.catalogue.build import build, load_catalogue
+from rulepress.catalogue.rulesjson import read_entries
 from rulepress.cli import main
 from rulepress.migrate.node import Converted, transform
 from rulepress.migrate.packages import node_modules
@@ -437,3 +438,32 @@ def test_helpers_with_node_style_continuations_become_async() -> None:
         "    return body.plan;\n"
         "  }\n"
         "};")
+
+
+def test_work_left_for_a_person_is_written_as_a_draft_that_builds(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_root(tmp_path, ["sso-client-list"])
+    code, _, _ = run_cli(capsys, "rules/sso-client-list.md", "--root", str(root))
+    assert code == 4
+    text = (root / "rules" / "sso-client-list-action.md").read_text()
+    assert "\ndeploy: false\n" in text and "\ngallery:" not in text
+    result = build(root)  # the commit hook stays green: a draft's problems are warnings
+    ids = [e.id for e in read_entries(root / "rules.json")]
+    assert "sso-client-list-action" not in ids  # never published, so never deployed
+    assert result.files == len(list((root / "rules").glob("*.md")))
+
+
+def test_a_crash_of_the_migrator_is_a_bug_not_bad_input(tmp_path: Path) -> None:
+    """The migrated code of this rule redeclares `response` (a known defect of the converter): that is
+    rulepress's fault, so the command exits 3 with a saved traceback, never 1 ("fix your rule")."""
+    root = tmp_path / "repo"
+    (root / "rules").mkdir(parents=True)
+    (root / "rules" / "clash.md").write_text(
+        "---\nkind: rule\n---\n# Clash\n\n```js\nfunction (user, context, callback) {\n  var response = 1;\n"
+        "  request({url: 'https://x.example/a', method: 'POST', json: {a: 1}}, function (err, response, body) {\n"
+        "    callback(null, user, context);\n  });\n}\n```\n")
+    proc = subprocess.run([sys.executable, "-m", "rulepress", "migrate", "rules/clash.md"], cwd=root,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 3, proc.stderr
+    assert "this is a bug in rulepress; the traceback is saved in" in proc.stderr
+    assert "Identifier 'response' has already been declared" in proc.stderr
