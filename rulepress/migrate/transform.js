@@ -33,6 +33,32 @@ const S = {
   limits: 'Understand limitations',
 };
 
+// Globals of the Rules sandbox (as the auth0-authz-rules-api package on npm defined them: each global, the
+// module behind it and its version range there; the version is the newest release in that range). In an
+// action each becomes a require and, for an npm package, a pinned dependency. `crypto` meant Node's crypto
+// module (Node 20+ has a WebCrypto global of that name, without createHash). Sources: docs/MIGRATE.md.
+const SANDBOX_GLOBALS = {
+  _: { module: 'lodash', version: '2.4.2' },
+  async: { module: 'async', version: '0.9.2' },
+  uuid: { module: 'uuid', version: '2.0.3' },
+  xmldom: { module: 'xmldom', version: '0.1.31' },
+  xml2js: { module: 'xml2js', version: '0.2.8' },
+  xpath: { module: 'xpath', version: '0.0.5' },
+  q: { module: 'q', version: '1.0.1' },
+  Q: { module: 'q', version: '1.0.1' },
+  crypto: { module: 'crypto' },
+  querystring: { module: 'querystring' },
+  jwt: { module: 'jsonwebtoken', version: '7.4.3',
+    todo: 'the Rules sandbox\'s jwt was a shim of the jsonwebtoken 0.4 API over 7.4: check each call' },
+};
+// Sandbox globals with no plain module equivalent (database drivers, wrapped clients): a person decides.
+const SANDBOX_UNSUPPORTED = ['mongo', 'mysql', 'mysql_pool', 'postgres', 'pg', 'sqlserver', 'cql', 'couchbase',
+  'Pubnub', 'Auth0', 'bcrypt', 'pbkdf2', 'ip', 'ObjectID', 'Knex', 'azure_storage', 'xtend',
+  'ValidationError', 'WrongUsernameOrPasswordError'];
+// What an action can read without declaring it: the Node runtime's globals and a CommonJS module's names.
+const ACTION_GLOBALS = new Set([...Object.getOwnPropertyNames(globalThis), 'require', 'module', 'exports',
+  '__filename', '__dirname', 'undefined', 'NaN', 'Infinity', 'event', 'api']);
+
 // context.<key> -> event expression (null: no equivalent, needs a person).
 const CONTEXT_MAP = {
   clientID: 'event.client.client_id',
@@ -160,6 +186,7 @@ class Migration {
     this.todoKeys = new Set();
     this.secrets = new Set();
     this.dependencies = new Map();
+    this.sandboxUsed = new Map();  // sandbox global name -> { module, version }
     this.hoisted = [];
     this.handlerFns = new Set([this.fn]); // functions whose body becomes handler code
     this.inlined = new Map(); // inlined function -> {stmt it came from, whether its end ends that stmt}
@@ -269,6 +296,18 @@ class Migration {
       const name = ref.identifier.name;
       if (['configuration', 'auth0', 'UnauthorizedError', 'global', 'require', 'request'].includes(name)) {
         this.roles.set(ref.identifier, name === 'request' ? 'request' : name);
+      } else if (Object.prototype.hasOwnProperty.call(SANDBOX_GLOBALS, name)) {
+        const found = SANDBOX_GLOBALS[name];
+        if (!this.sandboxUsed.has(name)) {
+          this.sandboxUsed.set(name, found);
+          if (found.version) this.dependencies.set(found.module, found.version);
+          if (found.todo) this.todo(ref.identifier, found.todo, S.deps);
+        }
+      } else if (SANDBOX_UNSUPPORTED.includes(name)) {
+        this.todo(ref.identifier, 'the Rules sandbox global ' + name + ', which has no plain module in Actions',
+          S.deps);
+      } else if (!ACTION_GLOBALS.has(name)) {
+        this.todo(ref.identifier, 'the name ' + name + ' is neither declared nor a global of an action', S.limits);
       }
     }
   }
@@ -1200,6 +1239,7 @@ class Migration {
     const header = [];
     if (leading) header.push(leading);
     if (this.needAxios) header.push("const axios = require('axios');");
+    for (const [name, found] of this.sandboxUsed) header.push('const ' + name + " = require('" + found.module + "');");
     for (const h of this.hoisted) header.push(h());
     for (const e of lost) header.push(e.fn().trim());
     let code = (header.length ? header.join('\n') + '\n\n' : '') +

@@ -218,7 +218,7 @@ def test_a_node_modules_override_without_the_packages_is_named(tmp_path: Path) -
 def test_context_properties_move_to_the_event() -> None:
     result = migrate_code(
         "function (user, context, callback) {\n"
-        "  log(context.clientID, context.clientName, context.clientMetadata, context.connection,\n"
+        "  console.log(context.clientID, context.clientName, context.clientMetadata, context.connection,\n"
         "    context.connectionID, context.connectionStrategy, context.protocol, context.tenant,\n"
         "    context.request.ip, context.request.userAgent, context.request.query, context.sessionID,\n"
         "    context.request.geoip.country_code, context.request.geoip.time_zone, context.stats.loginsCount,\n"
@@ -227,7 +227,7 @@ def test_context_properties_move_to_the_event() -> None:
         "}")
     assert result.code == (
         "exports.onExecutePostLogin = async (event, api) => {\n"
-        "  log(event.client.client_id, event.client.name, event.client.metadata, event.connection.name,\n"
+        "  console.log(event.client.client_id, event.client.name, event.client.metadata, event.connection.name,\n"
         "    event.connection.id, event.connection.strategy, event.transaction.protocol, event.tenant.id,\n"
         "    event.request.ip, event.request.user_agent, event.request.query, event.session.id,\n"
         "    event.request.geoip.countryCode, event.request.geoip.timeZone, event.stats.logins_count,\n"
@@ -467,3 +467,30 @@ def test_a_crash_of_the_migrator_is_a_bug_not_bad_input(tmp_path: Path) -> None:
     assert proc.returncode == 3, proc.stderr
     assert "this is a bug in rulepress; the traceback is saved in" in proc.stderr
     assert "Identifier 'response' has already been declared" in proc.stderr
+
+
+def test_rules_sandbox_globals_become_requires_with_pinned_dependencies() -> None:
+    """`_` and `crypto` were globals of the Rules sandbox; left unbound, the action fails every login (and
+    Node 20+'s global `crypto` is WebCrypto, without createHash)."""
+    result = migrate_code(
+        "function (user, context, callback) {\n"
+        "  const domain = _.last(user.email.split('@'));\n"
+        "  const id = crypto.createHash('sha256').update(domain).digest('hex');\n"
+        "  context.idToken['https://example.com/d'] = id + uuid.v4();\n"
+        "  callback(null, user, context);\n"
+        "}")
+    assert result.code.startswith("const _ = require('lodash');\nconst crypto = require('crypto');\n"
+                                  "const uuid = require('uuid');\n")
+    assert dict(result.dependencies) == {"lodash": "2.4.2", "uuid": "2.0.3"}  # crypto is Node's own
+    assert not result.todos
+
+
+def test_a_name_nothing_declares_is_a_todo_never_a_silent_complete() -> None:
+    result = migrate_code(
+        "function (user, context, callback) {\n"
+        "  context.idToken['https://example.com/x'] = someHelper(user) + mysql.format('?');\n"
+        "  callback(null, user, context);\n"
+        "}")
+    assert sorted(t.idiom for t in result.todos) == [
+        "the Rules sandbox global mysql, which has no plain module in Actions",
+        "the name someHelper is neither declared nor a global of an action"]
