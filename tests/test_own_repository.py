@@ -110,3 +110,32 @@ def test_a_repository_of_ones_own_from_init_to_a_published_release(venv: Path, t
                   env={"AUTH0_DOMAIN": tenant.base_url, "AUTH0_CLIENT_ID": tenant.client_id,
                        "AUTH0_CLIENT_SECRET": tenant.client_secret})
     assert refused.returncode == 0 and "nothing to do" in refused.stdout  # nothing to confirm: no refusal
+
+
+def test_init_completes_an_existing_repository_without_overwriting_it(tmp_path: Path) -> None:
+    """In-process (the wheel test above covers installation): init in a repository that already has a
+    catalogue, a setup.cfg without the release flow, a .gitignore, a hook of its own and a master branch."""
+    from rulepress.cli import main
+
+    repo = tmp_path / "theirs"
+    (repo / "rules").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", "--initial-branch=master", str(repo)], check=True)
+    (repo / "rules" / "mine.md").write_text("---\ngallery: true\n---\n# Mine\n\n```js\n"
+                                            "function (user, context, callback) { callback(null, user, context); }\n"
+                                            "```\n")
+    (repo / "setup.cfg").write_text("[metadata]\nname = theirs\n")
+    (repo / ".gitignore").write_text("node_modules/\n")
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho their hook\n")
+    assert main(["init", str(repo)]) == 0
+    assert sorted(p.name for p in (repo / "rules").glob("*.md")) == ["mine.md"]  # no examples published
+    cfg = (repo / "setup.cfg").read_text()
+    assert cfg.startswith("[metadata]\nname = theirs\n") and "[rulepress]" in cfg and "[bumpversion]" in cfg
+    assert (repo / ".gitignore").read_text().startswith("node_modules/\n.rulepress-cache/\n")
+    assert hook.read_text() == "#!/bin/sh\necho their hook\n"  # kept
+    assert "branches: [master]" in (repo / ".github" / "workflows" / "rulepress.yml").read_text()
+    assert (repo / "rules.json").exists()
+    inner = repo / "sub"
+    inner.mkdir()
+    assert main(["init", str(inner)]) == 1  # inside their repository: no nested one
+    assert not (inner / ".git").exists()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rulepress.catalogue.build import build
+from rulepress.errors import UserError
 from rulepress.init import init
 from rulepress.release.hooks import install
 
@@ -34,8 +35,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {rel}")
     for rel in done.kept:
         print(f"kept {rel} (it exists; --force replaces it)")
-    hook = install(target, "pre-commit", force=args.force)
-    print(f"{'replaced' if hook.replaced else 'installed'} the pre-commit hook ({hook.path})")
+    for line in done.completed:
+        print(line)
+    try:
+        hook = install(target, "pre-commit", force=args.force)
+        print(f"{'updated' if hook.replaced else 'installed'} the pre-commit hook ({hook.path})")
+    except UserError as exc:  # a hook of someone else's (the pre-commit framework's, say): kept
+        print(f"kept your pre-commit hook ({exc}); to keep rules.json built on every commit, add "
+              f"`rulepress build` to it, or use .pre-commit-config.yaml")
     result = build(target)
     print(f"built {result.output.name}: {result.published} template(s) published")
     print("next: rulepress test; rulepress demo; git add -A && git commit -m 'Start the catalogue'; "

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -161,8 +162,11 @@ def _over_limits(env: Environment, desired: Desired, snap: Snapshot, prune: bool
 def redact(text: str, secrets: Sequence[str]) -> str:
     """`text` with every secret value (of 4 characters or more: shorter ones would hide ordinary words)
     replaced by ***, longest first."""
-    for value in sorted({v for v in secrets if len(v) >= 4}, key=len, reverse=True):
-        text = text.replace(value, "***")
+    forms = set()
+    for value in (v for v in secrets if len(v) >= 4):  # as sent, and as a server echoes it in JSON
+        forms |= {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, "***")
     return text
 
 

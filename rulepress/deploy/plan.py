@@ -154,11 +154,14 @@ def plan_bindings(
 # -- the cutover from a rule to the action migrated from it ------------------------------------------------
 
 
-def _cutover(desired: Desired, snap: Snapshot, notes: list[str]) -> tuple[Desired, list[RuleWrite]]:
+def _cutover(desired: Desired, snap: Snapshot, notes: list[str], owned: frozenset[str]
+             ) -> tuple[Desired, list[RuleWrite]]:
     """An action with `migrated_from` replaces that rule: once the action is deployed and bound, the rule is
     disabled (not deleted), so the two never both run after a deploy. The rule's own template (if it is
     still in the catalogue) then leaves `enabled` as the tenant has it, and a new one is created disabled."""
-    replaced = {a.migrated_from: a for a in desired.actions if a.migrated_from and a.deploy}
+    # rules run at login: only a deployed post-login action takes a rule's place
+    replaced = {a.migrated_from: a for a in desired.actions
+                if a.migrated_from and a.deploy and a.trigger == "post-login"}
     if not replaced:
         return desired, []
     if snap.rules is None:
@@ -176,9 +179,15 @@ def _cutover(desired: Desired, snap: Snapshot, notes: list[str]) -> tuple[Desire
         rules.append(replace(rule, enabled=found.enabled if found is not None else False))
     names = {r.template_id: r.name for r in desired.rules}
     for tid, action in replaced.items():  # the rule, whether its template is still in the catalogue or not
+        # the rule's template still in the catalogue names it; otherwise only a rule the deploy record lists
+        # as rulepress's and whose marker names the template is taken (a marker alone could be forged)
         found = match(tid, names[tid], remote, set()) if tid in names else next(
-            (r for r in remote if r.owner == tid), None)
-        if found is None or not found.enabled:
+            (r for r in remote if r.owner == tid and r.id in owned), None)
+        if found is None:
+            notes.append(f"action {action.name!r} replaces rule {tid!r}, which this tenant does not show as "
+                         f"rulepress's: nothing is disabled; disable that rule by hand if it still runs")
+            continue
+        if not found.enabled:
             continue
         writes.append(RuleWrite("PATCH", found.name, found.id, tid, {"enabled": False}))
         later = sorted(r.name for r in remote if r.enabled and r.id != found.id and r.order is not None
@@ -211,7 +220,7 @@ def make_plan(
             f"one ({version}); deploy a newer catalogue, or use --force"
         )
     owned = frozenset(old.owned or ()) if old is not None else frozenset()
-    desired, cutover = _cutover(desired, snap, notes)
+    desired, cutover = _cutover(desired, snap, notes, owned)
     rules, rule_writes, config = plan_rules(desired, snap, prune, notes, owned)
     actions, ids = plan_actions(desired, snap, prune, owned)
     both: list[RuleChange | ActionChange] = [*rules, *actions]

@@ -32,7 +32,7 @@ from rulepress.catalogue.template import read_template
 from rulepress.errors import UserError
 from rulepress.files import write_atomic
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'")
 MARKER = ".rulepress-gallery"  # the folder is ours to rewrite
 _FORMATTER = HtmlFormatter(cssclass="hl")
@@ -86,6 +86,9 @@ def build_site(root: Path, out: Path, *, fresh: bool = True, live: bool = False)
     """Write the site for the repository at `root` into `out`. With `fresh`, rules.json is rebuilt first
     (for --serve); otherwise it must already be what rules/ builds to (as for a deploy)."""
     cfg = config.load(root)
+    if out.resolve().is_relative_to(cfg.rules_path.resolve()):
+        raise UserError(f"--out {out} is inside {cfg.rules_dir}/: the site would become part of the catalogue "
+                        f"(and --serve would rebuild forever); choose a folder outside it")
     build(root, check=not fresh)
     entries = read_entries(cfg.output_path)
     _claim(out)

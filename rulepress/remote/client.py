@@ -260,7 +260,8 @@ class Client:
                 hint = (" (a local tenant without --tls needs AUTH0_DOMAIN=http://HOST:PORT)"
                         if _is_loopback(self.base.split("://", 1)[1].split(":")[0].strip("[]")) else "")
                 raise UserError(f"{method} {self.base}{path}: TLS failed: {_reason(exc)}{hint}") from None
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError) as exc:  # an answer cut off is lost too
                 if not self._answered and _never_connected(exc):
                     # refused, unknown host, unreachable: a wrong address or a tenant that is not running,
                     # which no retry mends; later in a deploy the same error is a blip, and retried
@@ -369,4 +370,6 @@ def _decode(resp: requests.Response) -> Json:
     try:
         return resp.json()
     except ValueError:
-        return {"message": resp.text[:200]}
+        # not cut short here: a cut inside an echoed secret would keep its start out of reach of the
+        # redaction, which sees the whole message; pages past this size are not messages anyway
+        return {"message": resp.text[:4000]}

@@ -217,3 +217,8 @@ def test_the_output_folder_must_be_the_gallerys_own(repo: Path, tmp_path: Path) 
     with pytest.raises(UserError, match="is not empty and was not written by rulepress gallery"):
         build_site(repo, taken)
     assert (taken / "notes.txt").read_text() == "mine"
+
+
+def test_the_site_cannot_go_inside_the_catalogue(repo: Path) -> None:
+    with pytest.raises(UserError, match=r"is inside rules/: the site would become part of the catalogue"):
+        build_site(repo, repo / "rules" / "site")
