@@ -45,6 +45,7 @@ def _secrets_body(change: ActionChange, values: Mapping[str, str]) -> list[dict[
 def _pending(plan: Plan, applied: Applied) -> list[str]:
     labels = [f"rules-config {k}" for k in plan.config_puts]
     labels += [f"rule {w.name!r}: {w.method}" for w in plan.rule_writes]
+    labels += [f"action {name!r}: temporary name" for _, name, _ in plan.parked]
     for a in plan.actions:
         if a.op in ("create", "update", "delete"):
             labels.append(f"action {a.name!r}: {a.op}")
@@ -116,6 +117,9 @@ def _apply(
         else:
             applied.created.add(remote_rules.create_rule(client, w.body).id)
         _note(applied, progress, f"rule {w.name!r}: {w.method}")
+    for parked_id, name, temporary in plan.parked:  # names that a swap needs free, before any rename
+        remote_actions.patch_action(client, parked_id, {"name": temporary})
+        _note(applied, progress, f"action {name!r}: temporary name")
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         _apply_actions(plan, client, values, progress, pool, applied)
     for change in plan.bindings:

@@ -80,6 +80,7 @@ class Plan:
     notes: tuple[str, ...] = ()
     unset: tuple[str, ...] = ()  # secrets whose values were not given: not compared; a deploy refuses
     cutover: tuple[RuleWrite, ...] = ()  # rules replaced by migrated actions: disabled after the bindings
+    parked: tuple[tuple[str, str, str], ...] = ()  # (action id, name, temporary name): renamed first (a swap)
     limits: tuple[str, ...] = ()  # what the environment's plan cannot hold: a deploy refuses
 
     @property

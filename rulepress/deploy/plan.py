@@ -151,6 +151,19 @@ def plan_bindings(
     return out
 
 
+def _parked(desired: Desired, snap: Snapshot, actions: list[ActionChange]) -> tuple[tuple[str, str, str], ...]:
+    """Action names are unique too: an action renamed (or created) under a name another renamed action still
+    holds (two actions swapping names) waits until the holder has moved; the holder first takes a
+    temporary name."""
+    renamed = {c.remote_id for c in actions if c.remote_id and any(f.field == "name" for f in c.fields)}
+    wanted = {c.name for c in actions if c.op == "create" or any(f.field == "name" for f in c.fields)}
+    out = []
+    for a in snap.actions:
+        if a.name in wanted and a.id in renamed:
+            out.append((a.id, a.name, f"rulepress-renaming-{''.join(ch for ch in a.id if ch.isalnum())[-12:]}"))
+    return tuple(out)
+
+
 # -- the cutover from a rule to the action migrated from it ------------------------------------------------
 
 
@@ -224,6 +237,7 @@ def make_plan(
     rules, rule_writes, config = plan_rules(desired, snap, prune, notes, owned)
     actions, ids = plan_actions(desired, snap, prune, owned)
     both: list[RuleChange | ActionChange] = [*rules, *actions]
+    parked = _parked(desired, snap, actions)
     if prune:
         for c in both:
             if c.op == "kept" and c.remote_id not in owned:
@@ -269,4 +283,5 @@ def make_plan(
         old,
         tuple(notes),
         cutover=tuple(cutover),
+        parked=parked,
     )

@@ -127,9 +127,9 @@ def plan_rules(
     # names are unique on the tenant (409): a rule renamed to a name another renamed rule still holds (two
     # rules swapping names, say) waits until that one has moved; the holder first takes a temporary name
     renamed = {found.id: rule for rule, found in pairs if found is not None and found.name != rule.name}
+    wanted = [rule.name for rule, found in pairs if found is None or found.name != rule.name]  # creates too
     holder_of = {r.name: r for r in remote}
-    parked = [holder_of[rule.name] for rule in renamed.values()
-              if rule.name in holder_of and holder_of[rule.name].id in renamed]
+    parked = [holder_of[name] for name in wanted if name in holder_of and holder_of[name].id in renamed]
     first = len(pruned)  # after the deletes, before everything else
     for n, holder in enumerate(dict.fromkeys(parked)):
         temporary = f"rulepress-renaming-{''.join(c for c in holder.id if c.isalnum())[-12:]}"

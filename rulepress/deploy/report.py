@@ -88,6 +88,8 @@ def render(plan: Plan, *, where: str = "", verbose: bool = False) -> str:
         )
     if plan.config_puts:
         lines.append("  ~ rules-config values set (not shown): " + ", ".join(plan.config_puts))
+    for _, name, temporary in plan.parked:
+        lines.append(f"  ~ action {name!r}: renamed {temporary!r} first (its name goes to another action)")
     for action in plan.actions:
         lines += _item("action", action, verbose)
     for b in plan.bindings:

@@ -40,3 +40,26 @@ def test_two_rules_swapping_names_converge_without_a_conflict(repo: Repo, deploy
     assert [r["name"] for r in by_order] == ["Second", "First"]
     again = deployer.plan().plan
     assert again is not None and not again.has_changes
+
+
+def test_two_actions_swapping_names_converge_without_a_conflict(repo: Repo, deployer: Deployer) -> None:
+    repo.write({"a": action_md("First"), "b": action_md("Second")})
+    assert deployer.run().error is None
+    repo.write({"a": action_md("Second"), "b": action_md("First")})
+    swapped = deployer.run()
+    assert swapped.error is None, swapped.error
+    actions = {a["name"] for a in Api(deployer.tenant).call("GET", "/actions/actions")["actions"]}
+    assert {"First", "Second"} <= actions and not any(n.startswith("rulepress-renaming-") for n in actions)
+    again = deployer.plan().plan
+    assert again is not None and not again.has_changes
+
+
+def test_a_rule_renamed_while_a_new_template_takes_its_name_converges(repo: Repo, deployer: Deployer) -> None:
+    repo.write({"a": rule_md("A", 1)})
+    assert deployer.run().error is None
+    repo.write({"a": rule_md("C", 1), "b": rule_md("A", 2)})
+    outcome = deployer.run()
+    assert outcome.error is None, outcome.error
+    assert sorted(r["name"] for r in Api(deployer.tenant).call("GET", "/rules")) == ["A", "C"]
+    again = deployer.plan().plan
+    assert again is not None and not again.has_changes
