@@ -19,7 +19,7 @@ from rulepress.errors import UserError
 from rulepress.remote import actions as remote_actions
 from rulepress.remote import rules as remote_rules
 from rulepress.remote.client import ODD_ANSWER, Client
-from rulepress.remote.records import STATE_ACTION, Binding, record_code
+from rulepress.remote.records import STATE_ACTION, Binding, DeployRecord, record_code
 
 Progress = Callable[[str], None]
 
@@ -33,6 +33,7 @@ class Applied:
     done: list[str] = field(default_factory=list)
     ids: dict[str, str] = field(default_factory=dict)  # template id → action id
     created: set[str] = field(default_factory=set)  # remote ids of the rules and actions created now
+    deleted: set[str] = field(default_factory=set)  # and deleted now
 
 
 def _secrets_body(change: ActionChange, values: Mapping[str, str]) -> list[dict[str, str]]:
@@ -78,6 +79,7 @@ def apply(
         except ODD_ANSWER as odd:
             raise UserError(client.odd_answer(odd)) from None
     except UserError as exc:
+        _record_what_was_created(plan, client, applied)
         not_done = _pending(plan, applied)
         lines = [
             f"deploy to {plan.env!r} stopped: {exc}",
@@ -112,6 +114,7 @@ def _apply(
     for w in plan.rule_writes:
         if w.method == "DELETE" and w.remote_id:
             remote_rules.delete_rule(client, w.remote_id)
+            applied.deleted.add(w.remote_id)
         elif w.method == "PATCH" and w.remote_id:
             remote_rules.patch_rule(client, w.remote_id, w.body)
         else:
@@ -138,24 +141,36 @@ def _apply(
     for a in plan.actions:
         if a.op == "delete" and a.remote_id:
             remote_actions.delete_action(client, a.remote_id)
+            applied.deleted.add(a.remote_id)
             _note(applied, progress, f"action {a.name!r}: delete")
     if plan.record is not None:  # what rulepress owns here now: what it managed, and what it created
-        deleted = {a.remote_id for a in plan.actions if a.op == "delete"}
-        deleted |= {w.remote_id for w in plan.rule_writes if w.method == "DELETE"}
-        owned = (set(plan.record.owned or ()) | applied.created) - deleted
-        code = record_code(replace(plan.record, owned=tuple(sorted(owned))))
-        if plan.record_action_id:
-            remote_actions.patch_action(client, plan.record_action_id, {"code": code})
-        else:
-            remote_actions.create_action(
-                client,
-                {
-                    "name": STATE_ACTION,
-                    "code": code,
-                    "supported_triggers": [{"id": "post-login", "version": "v3"}],
-                },
-            )
+        owned = (set(plan.record.owned or ()) | applied.created) - applied.deleted
+        _write_record(plan, client, replace(plan.record, owned=tuple(sorted(owned))))
         _note(applied, progress, "deploy record")
+
+
+def _write_record(plan: Plan, client: Client, record: DeployRecord) -> None:
+    code = record_code(record)
+    if plan.record_action_id:
+        remote_actions.patch_action(client, plan.record_action_id, {"code": code})
+    else:
+        remote_actions.create_action(
+            client, {"name": STATE_ACTION, "code": code, "supported_triggers": [{"id": "post-login", "version": "v3"}]})
+
+
+def _record_what_was_created(plan: Plan, client: Client, applied: Applied) -> None:
+    """A deploy stopped after creating something: the record learns of it all the same (keeping the version
+    it had), so --prune can delete it later. Best effort: the deploy has failed already."""
+    if plan.record is None or not applied.created or "deploy record" in applied.done:
+        return
+    old = plan.old_record
+    owned = (set(old.owned or ()) if old else set()) | set(plan.record.owned or ()) | applied.created
+    record = DeployRecord(old.version if old else "", old.sha if old else None, plan.env,
+                          tuple(sorted(owned - applied.deleted)))
+    try:
+        _write_record(plan, client, record)
+    except UserError:
+        pass
 
 
 def _apply_actions(

@@ -3,7 +3,9 @@ and the deploy record's list of ids (written by rulepress) must both say so."""
 
 from __future__ import annotations
 
-from deploy_helpers import Api, Deployer, Repo, action_md
+from collections.abc import Callable
+
+from deploy_helpers import Api, Deployer, Repo, action_md, rule_md
 
 
 def test_a_forged_marker_is_not_enough_to_be_deleted(repo: Repo, deployer: Deployer) -> None:
@@ -24,3 +26,18 @@ def test_a_forged_marker_is_not_enough_to_be_deleted(repo: Repo, deployer: Deplo
     assert names == ["A", "Ghost", "rulepress-state"]
     again = deployer.plan(prune=True).plan
     assert again is not None and not again.has_changes
+
+
+def test_what_a_stopped_deploy_created_can_still_be_pruned(repo: Repo,
+                                                          make_deployer: Callable[..., Deployer]) -> None:
+    deployer = make_deployer(deploy_seconds=3600)  # actions are created, but their versions never go live
+    repo.write({"r": rule_md("R", 1), "a": action_md("A")})
+    stopped = deployer.run(client={"patience": 0.5})
+    assert stopped.error is not None and "gave up waiting" in stopped.error
+    repo.write({"keep": rule_md("Keep", 2)}, clear=True)
+    pruned = deployer.run(prune=True)
+    assert pruned.plan is not None
+    assert sorted((c.op, c.name) for c in [*pruned.plan.rules, *pruned.plan.actions] if c.op == "delete") == [
+        ("delete", "A"), ("delete", "R")]
+    api = Api(deployer.tenant)
+    assert [r["name"] for r in api.call("GET", "/rules")] == ["Keep"]
