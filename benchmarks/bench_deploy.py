@@ -245,7 +245,8 @@ def fan_out(label: str, burst: int, rate: float, n: int = 20, latency_ms: float 
         failed = [o.env for o in outcomes if o.error]
         slowest = max(o.seconds for o in outcomes)
         print(f"\nfan-out, {label}, {latency_ms:.0f} ms per answer: one tenant alone {one:.2f}s "
-              f"({alone.stats.total} calls); {n} tenants with --all {many:.2f}s (slowest tenant {slowest:.2f}s), {len(failed)} failed; ratio {many / one:.2f}")
+              f"({alone.stats.total} calls); {n} tenants with --all {many:.2f}s (slowest tenant {slowest:.2f}s), "
+              f"{len(failed)} failed; ratio {many / one:.2f}")
     finally:
         for t in tenants:
             t.stop()
