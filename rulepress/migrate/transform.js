@@ -881,6 +881,12 @@ class Migration {
       this.denyPrefixes.add(literalPrefix(err.arguments[0]));
       return ret('api.access.deny(' + (err.arguments[0] ? this.text(err.arguments[0]) : "'Access denied'") + ')');
     }
+    // callback('Signup disabled'): a rule failed the login with that message; an action denies with it
+    if ((err.type === 'Literal' && typeof err.value === 'string') || err.type === 'TemplateLiteral') {
+      this.denies = true;
+      this.denyPrefixes.add(literalPrefix(err));
+      return ret('api.access.deny(' + this.text(err) + ')');
+    }
     this.throws = true;
     return 'throw ' + this.text(err) + ';';
   }
@@ -1246,6 +1252,11 @@ class Migration {
       'exports.onExecutePostLogin = async (event, api) => {\n' + (bodyText ? '  ' + bodyText + '\n' : '') + '};';
     // A deny or an early return stays the last word of a branch; nothing else to clean.
     code = code.replace(/[ \t]+\n/g, '\n');
+    // `callback(...); return;` became two returns: the second is dead code (so is a repeated `return;`)
+    for (let before = ''; before !== code;) {
+      before = code;
+      code = code.replace(/^([ \t]*)(return\b[^\n]*;)\n\1return;\n/gm, '$1$2\n');
+    }
     this.todos.sort((a, b) => a.line - b.line || a.idiom.localeCompare(b.idiom));
     return {
       code,

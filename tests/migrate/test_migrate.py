@@ -494,3 +494,32 @@ def test_a_name_nothing_declares_is_a_todo_never_a_silent_complete() -> None:
     assert sorted(t.idiom for t in result.todos) == [
         "the Rules sandbox global mysql, which has no plain module in Actions",
         "the name someHelper is neither declared nor a global of an action"]
+
+
+def test_a_message_passed_to_callback_denies_the_login() -> None:
+    """callback('Signup disabled') failed the login with that message: in an action, api.access.deny."""
+    result = migrate_code(
+        "function (user, context, callback) {\n"
+        "  if (context.connection === 'Closed') {\n"
+        "    return callback('Signup disabled');\n"
+        "  }\n"
+        "  callback(null, user, context);\n"
+        "}")
+    assert "return api.access.deny('Signup disabled');" in result.code
+    assert "throw" not in result.code and result.denies and not result.todos
+
+
+def test_no_dead_return_is_left_after_a_converted_callback() -> None:
+    result = migrate_code(
+        "function (user, context, callback) {\n"
+        "  if (context.connection === 'Closed') {\n"
+        "    callback('Signup disabled');\n"
+        "    return;\n"
+        "  }\n"
+        "  callback(null, user, context);\n"
+        "}")
+    assert result.code == ("exports.onExecutePostLogin = async (event, api) => {\n"
+                           "  if (event.connection.name === 'Closed') {\n"
+                           "    return api.access.deny('Signup disabled');\n"
+                           "  }\n"
+                           "};")
