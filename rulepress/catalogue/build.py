@@ -166,7 +166,7 @@ def _build(cfg: config.RepoConfig, cache: Cache, check: bool, strict: bool) -> B
                 problems.append(problem)
                 continue
             data[f.rel] = read
-            keys[f.rel] = content_key(cache.salt, f.rel, publish_all, read)
+            keys[f.rel] = content_key(cache.salt, f.rel, read)
         # as git does with its index ("racy git"): a stat taken while the file may still change within
         # the same timestamp is not kept, so the next build reads the file again
         stats[f.rel] = (stat if stat and stat[1] < started - RACY_NS else [], keys[f.rel])
@@ -188,7 +188,7 @@ def _build(cfg: config.RepoConfig, cache: Cache, check: bool, strict: bool) -> B
                 del keys[rel], stats[rel]
                 continue
             data[rel] = read
-            keys[rel] = content_key(cache.salt, rel, publish_all, read)
+            keys[rel] = content_key(cache.salt, rel, read)
             stats[rel] = (stats[rel][0], keys[rel])
         items.append((rel, keys[rel], data[rel]))
     data.clear()  # memory: what is compiled is all that is needed of the files now

@@ -2,8 +2,8 @@
 folder was last seen.
 
 - `files`: content key → the file's compiled result (a small JSON record) and its rules.json object. The
-  key is a SHA-256 of the tool's fingerprint, the file's path, the publish setting and its bytes, so a
-  stale answer would need a collision.
+  key is a SHA-256 of the salt (the tool's fingerprint, Node, the publish setting), the file's path and its
+  bytes, so a stale answer would need a collision.
 - `verdicts`: code key → the JavaScript problems Node found in that code (valid while the same Node is
   on PATH).
 - `stats`: path → size, mtime, ctime and inode (what git's index keeps) and the content key: a file whose
@@ -49,8 +49,9 @@ def fingerprint() -> str:
     return h.hexdigest()
 
 
-def content_key(salt: str, rel: str, publish_all: bool, data: bytes) -> str:
-    h = hashlib.sha256(f"{salt}\0{rel}\0{publish_all}\0".encode())
+def content_key(salt: str, rel: str, data: bytes) -> str:
+    """The file's key in the cache; the salt holds what every result depends on (the publish setting too)."""
+    h = hashlib.sha256(f"{salt}\0{rel}\0".encode())
     h.update(data)
     return h.hexdigest()
 

@@ -95,6 +95,11 @@ class Plan:
         )
 
 
+def temporary_name(remote_id: str) -> str:
+    """A name a rule or action takes for a moment, so another one can take its name (names are unique)."""
+    return f"rulepress-renaming-{''.join(c for c in remote_id if c.isalnum())[-12:]}"
+
+
 def diff(old: str, new: str) -> str:
     lines = difflib.unified_diff(old.splitlines(), new.splitlines(), "tenant", "catalogue", n=2, lineterm="")
     return "\n".join(lines)

@@ -150,7 +150,9 @@ def _over_limits(env: Environment, desired: Desired, snap: Snapshot, prune: bool
     if limit is None or snap.rules is None:
         return ()
     names, ids = {r.name for r in desired.rules}, {r.template_id for r in desired.rules}
-    others = [r for r in snap.rules if r.name not in names and r.owner not in ids and not (prune and r.owner)]
+    owned = set(snap.record.owned or ()) if snap.record else set()
+    pruned = {r.id for r in snap.rules if prune and r.owner and r.id in owned}  # as plan_rules deletes them
+    others = [r for r in snap.rules if r.name not in names and r.owner not in ids and r.id not in pruned]
     total = len(desired.rules) + len(others)
     if total <= limit:
         return ()

@@ -1,9 +1,10 @@
 """Desired state + remote snapshot → Plan: exactly what to create, update, move, bind and delete (pure).
 
 Ownership: a remote rule or action is *ours to update* when its name (or our code marker) matches a
-template of the environment; it is *ours to delete* (`--prune`) only when its code carries our marker,
-i.e. rulepress wrote it. Marketplace actions (with `integration`) are never touched. A missing marker
-alone is not a change (so an exported tenant plans as "nothing to do"); it is added with the next write.
+template of the environment; it is *ours to delete* (`--prune`) only when its code carries our marker *and*
+the tenant's deploy record lists its id (a marker alone anyone could write). Marketplace actions (with
+`integration`) are never touched. A missing marker alone is not a change (so an exported tenant plans as
+"nothing to do"); it is added with the next write.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from rulepress.deploy.changes import (
     RuleWrite,
     diff,
     match,
+    temporary_name,
 )
 from rulepress.deploy.desired import Desired, DesiredAction
 from rulepress.deploy.plan_rules import plan_rules
@@ -160,7 +162,7 @@ def _parked(desired: Desired, snap: Snapshot, actions: list[ActionChange]) -> tu
     out = []
     for a in snap.actions:
         if a.name in wanted and a.id in renamed:
-            out.append((a.id, a.name, f"rulepress-renaming-{''.join(ch for ch in a.id if ch.isalnum())[-12:]}"))
+            out.append((a.id, a.name, temporary_name(a.id)))
     return tuple(out)
 
 
@@ -182,20 +184,22 @@ def _cutover(desired: Desired, snap: Snapshot, notes: list[str], owned: frozense
                      f"{', '.join(repr(a.name) for a in replaced.values())} simply take over")
         return desired, []
     remote = list(snap.rules)
-    rules = []
-    writes: list[RuleWrite] = []
-    for rule in desired.rules:
-        if rule.template_id not in replaced:
-            rules.append(rule)
-            continue
-        found = match(rule.template_id, rule.name, remote, set())
-        rules.append(replace(rule, enabled=found.enabled if found is not None else False))
     names = {r.template_id: r.name for r in desired.rules}
-    for tid, action in replaced.items():  # the rule, whether its template is still in the catalogue or not
-        # the rule's template still in the catalogue names it; otherwise only a rule the deploy record lists
-        # as rulepress's and whose marker names the template is taken (a marker alone could be forged)
-        found = match(tid, names[tid], remote, set()) if tid in names else next(
-            (r for r in remote if r.owner == tid and r.id in owned), None)
+    # the rule, whether its template is still in the catalogue (which names it) or not: then only a rule the
+    # deploy record lists as rulepress's and whose marker names the template is taken (a marker alone could
+    # be forged)
+    found_for = {tid: match(tid, names[tid], remote, set()) if tid in names else next(
+        (r for r in remote if r.owner == tid and r.id in owned), None) for tid in replaced}
+    rules = []
+    for rule in desired.rules:
+        found = found_for.get(rule.template_id)
+        # a replaced rule keeps `enabled` as the tenant has it (the cutover below writes it); a new one is
+        # created disabled
+        rules.append(rule if rule.template_id not in replaced
+                     else replace(rule, enabled=found.enabled if found is not None else False))
+    writes: list[RuleWrite] = []
+    for tid, action in replaced.items():
+        found = found_for[tid]
         if found is None:
             notes.append(f"action {action.name!r} replaces rule {tid!r}, which this tenant does not show as "
                          f"rulepress's: nothing is disabled; disable that rule by hand if it still runs")

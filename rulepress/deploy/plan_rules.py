@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rulepress.deploy.changes import FieldChange, RuleChange, RuleWrite, diff, match
+from rulepress.deploy.changes import FieldChange, RuleChange, RuleWrite, diff, match, temporary_name
 from rulepress.deploy.desired import Desired, DesiredRule
 from rulepress.deploy.ordering import OrderConflict, moves
 from rulepress.errors import UserError
@@ -132,6 +132,6 @@ def plan_rules(
     parked = [holder_of[name] for name in wanted if name in holder_of and holder_of[name].id in renamed]
     first = len(pruned)  # after the deletes, before everything else
     for n, holder in enumerate(dict.fromkeys(parked)):
-        temporary = f"rulepress-renaming-{''.join(c for c in holder.id if c.isalnum())[-12:]}"
-        writes.insert(first + n, RuleWrite("PATCH", holder.name, holder.id, holder.owner, {"name": temporary}, True))
+        writes.insert(first + n, RuleWrite("PATCH", holder.name, holder.id, holder.owner,
+                                           {"name": temporary_name(holder.id)}, True))
     return changes, writes, sorted(config)

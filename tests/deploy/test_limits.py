@@ -38,3 +38,15 @@ def test_within_the_limit_nothing_is_said(repo: Repo, make_deployer: Callable[..
     outcome = deployer.run()
     assert outcome.plan is not None and outcome.plan.limits == () and outcome.error is None
     assert len(Api(deployer.tenant).call("GET", "/rules")) == 3
+
+
+def test_a_rule_prune_will_not_delete_still_counts(repo: Repo, make_deployer: Callable[..., Deployer]) -> None:
+    """A rule with our marker that the deploy record does not list is kept by --prune, so it still takes a
+    place under the limit."""
+    deployer = make_deployer(plan="free", rate=1000.0, burst=1000)
+    Api(deployer.tenant).call("POST", "/rules", {"name": "Forged", "order": 10,
+                                                 "script": "/* rulepress:gone */ function (u, c, cb) { cb(); }"})
+    repo.write({f"r{n}": rule_md(f"R{n}", n) for n in range(1, 4)},
+               tenants='[env.small]\nrate_limit = "free"\ntemplates = ["*"]\n')
+    plan = deployer.plan(prune=True).plan
+    assert plan is not None and len(plan.limits) == 1 and "would hold 4" in plan.limits[0]
