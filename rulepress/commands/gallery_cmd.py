@@ -57,7 +57,6 @@ class GalleryServer:
     def __init__(self, root: Path, out: Path, port: int, *, poll: float = 0.3) -> None:
         self.root, self.out, self.poll = root, out, poll
         self.version = 0
-        self.error = ""
         self._stop = threading.Event()
         self._seen = self._fingerprint()
         build_site(root, out, live=True)
@@ -89,11 +88,9 @@ class GalleryServer:
             self._seen = now
             try:
                 build_site(self.root, self.out, live=True)
-                self.error = ""
                 self.version += 1
                 print("gallery rebuilt", flush=True)
             except UserError as exc:
-                self.error = str(exc)
                 print(f"gallery not rebuilt:\n{exc}", file=sys.stderr, flush=True)
 
     def serve_forever(self) -> None:
