@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 from typing import Any, TextIO
 
-from rulepress.commands.plan_cmd import add_common, file_values, nowhere, report, targets, with_json_errors
-from rulepress.deploy.flow import confirm_on_terminal, deploy
+from rulepress.commands.plan_cmd import add_common, report, run_deploy, with_json_errors
+from rulepress.deploy.flow import confirm_on_terminal
 from rulepress.errors import UsageError, UserError
 
 
@@ -62,20 +61,9 @@ def _deploy(args: argparse.Namespace) -> int:
     # as Terraform's apply: asked on a terminal, refused without one unless --yes
     confirm = None if args.yes else (None if args.json else confirm_on_terminal()) or refuse
     bar = Bar(sys.stderr) if sys.stderr.isatty() and not args.json else None
-    chosen = targets(args, os.environ)
-    if not chosen:
-        return nowhere(args)
-    outcomes = deploy(
-        args.root,
-        chosen,
-        environ=os.environ,
-        file_values=file_values(args),
-        prune=args.prune,
-        force=args.force,
-        confirm=confirm,
-        say=say,
-        progress=bar,
-    )
+    outcomes = run_deploy(args, confirm=confirm, say=say, progress=bar)
+    if outcomes is None:
+        return 0
     if args.json:
         print(report(outcomes))
     failed = [o for o in outcomes if o.error]

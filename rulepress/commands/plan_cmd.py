@@ -81,24 +81,24 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run_deploy(args: argparse.Namespace, **options: Any) -> list[Outcome] | None:
+    """`deploy()` on the environments the command line chose, with its common options; None when
+    `--releases` chose none (said on stderr, and as JSON with --json)."""
     from rulepress.deploy.flow import deploy
 
+    chosen = targets(args, os.environ)
+    if not chosen:
+        nowhere(args)
+        return None
+    return deploy(args.root, chosen, environ=os.environ, file_values=file_values(args), prune=args.prune,
+                  force=args.force, **options)
+
+
+def run(args: argparse.Namespace) -> int:
     def plan() -> int:
-        say = (lambda _: None) if args.json else print
-        chosen = targets(args, os.environ)
-        if not chosen:
-            return nowhere(args)
-        outcomes = deploy(
-            args.root,
-            chosen,
-            environ=os.environ,
-            file_values=file_values(args),
-            apply_changes=False,
-            prune=args.prune,
-            force=args.force,
-            say=say,
-        )
+        outcomes = run_deploy(args, apply_changes=False, say=(lambda _: None) if args.json else print)
+        if outcomes is None:
+            return 0
         if args.json:
             print(report(outcomes), file=sys.stdout)
         return 2 if any(o.plan is not None and o.plan.has_changes for o in outcomes) else 0
@@ -110,12 +110,11 @@ NOWHERE = ("no environment in tenants.toml takes releases (releases = true): not
            "the [env.NAME] tables a pushed tag should deploy to")
 
 
-def nowhere(args: argparse.Namespace) -> int:
+def nowhere(args: argparse.Namespace) -> None:
     """--releases and no environment takes them: a repository that publishes nowhere yet, said plainly."""
     print(NOWHERE, file=sys.stderr)
     if args.json:
         print(json.dumps({"environments": [], "note": NOWHERE}, indent=2))
-    return 0
 
 
 def with_json_errors(args: argparse.Namespace, command: Callable[[], int]) -> int:
