@@ -33,28 +33,14 @@ const S = {
   limits: 'Understand limitations',
 };
 
-// Globals of the Rules sandbox (as the auth0-authz-rules-api package on npm defined them: each global, the
-// module behind it and its version range there; the version is the newest release in that range). In an
-// action each becomes a require and, for an npm package, a pinned dependency. `crypto` meant Node's crypto
-// module (Node 20+ has a WebCrypto global of that name, without createHash). Sources: docs/MIGRATE.md.
-const SANDBOX_GLOBALS = {
-  _: { module: 'lodash', version: '2.4.2' },
-  async: { module: 'async', version: '0.9.2' },
-  uuid: { module: 'uuid', version: '2.0.3' },
-  xmldom: { module: 'xmldom', version: '0.1.31' },
-  xml2js: { module: 'xml2js', version: '0.2.8' },
-  xpath: { module: 'xpath', version: '0.0.5' },
-  q: { module: 'q', version: '1.0.1' },
-  Q: { module: 'q', version: '1.0.1' },
-  crypto: { module: 'crypto' },
-  querystring: { module: 'querystring' },
-  jwt: { module: 'jsonwebtoken', version: '7.4.3',
-    todo: 'the Rules sandbox\'s jwt was a shim of the jsonwebtoken 0.4 API over 7.4: check each call' },
-};
+// Globals of the Rules sandbox (rulepress/testing/rules_sandbox.json, shared with the test sandbox): each
+// global, the module behind it and its pinned version. In an action each becomes a require and, for an npm
+// package, a pinned dependency. `crypto` meant Node's crypto module (Node 20+ has a WebCrypto global of that
+// name, without createHash). `request` is converted to axios below. Sources: docs/MIGRATE.md.
+const RULES_SANDBOX = require('../testing/rules_sandbox.json');
+const SANDBOX_GLOBALS = RULES_SANDBOX.globals;
 // Sandbox globals with no plain module equivalent (database drivers, wrapped clients): a person decides.
-const SANDBOX_UNSUPPORTED = ['mongo', 'mysql', 'mysql_pool', 'postgres', 'pg', 'sqlserver', 'cql', 'couchbase',
-  'Pubnub', 'Auth0', 'bcrypt', 'pbkdf2', 'ip', 'ObjectID', 'Knex', 'azure_storage', 'xtend',
-  'ValidationError', 'WrongUsernameOrPasswordError'];
+const SANDBOX_UNSUPPORTED = RULES_SANDBOX.unsupported;
 // What an action can read without declaring it: the Node runtime's globals and a CommonJS module's names.
 const ACTION_GLOBALS = new Set([...Object.getOwnPropertyNames(globalThis), 'require', 'module', 'exports',
   '__filename', '__dirname', 'undefined', 'NaN', 'Infinity', 'event', 'api']);
