@@ -19,7 +19,8 @@ from rulepress.migrate.report import status, table
 DESCRIPTION = (
     "Migrate a legacy rule to a post-login action template, on the syntax tree. Writes rules/<id>-action.md "
     "(or --out). Exit 0 when nothing is left for a person, 4 when TODO(migrate) comments remain, the output "
-    "is invalid or a converted test fails, 1 on bad input. See docs/MIGRATE.md."
+    "is invalid, a converted test fails or the rule and the action differ on a generated case, 1 on bad "
+    "input, 3 on a bug in rulepress. See docs/MIGRATE.md."
 )
 
 
@@ -31,7 +32,9 @@ def register(sub: Any) -> None:
     p.add_argument("--all", action="store_true", help="every legacy rule in the rules folder")
     p.add_argument("--report", action="store_true",
                    help="print a table of the results; with --all nothing is written")
-    p.add_argument("--no-test", action="store_true", help="do not run the converted test cases")
+    p.add_argument("--no-test", action="store_true",
+                   help="do not run the converted test cases nor the rule and the action side by side (faster; "
+                        "the result is then never 'complete')")
     p.add_argument("--node", default=None, help="the node executable (default: node on PATH)")
     p.add_argument("--root", type=Path, default=None,
                    help="the repository folder (the one holding rules/); default: found upwards from here")
@@ -78,6 +81,7 @@ def _print_outcome(o: Outcome, *, wrote: bool) -> None:
     where = f" -> {o.source.out_rel}" if wrote else ""
     cases = o.cases
     tests = f"; tests {o.tests_passed}/{o.tests_total} pass" if o.tests_total else ""
+    tests += f"; same as the rule on {o.checked - len(o.differences)}/{o.checked} generated cases" if o.checked else ""
     dropped = f"; {cases.dropped} test case(s) not convertible" if cases and cases.dropped else ""
     print(f"{o.source.rel}{where}: {status(o)}{tests}{dropped}")
     for line in o.todo_lines():

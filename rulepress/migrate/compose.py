@@ -90,10 +90,15 @@ def note(template: Template, converted: Converted, secrets: Sequence[str]) -> li
     return lines
 
 
+GENERATED_HEADING = "## Cases checked against the rule"
+
+
 def compose(template: Template, text: str, converted: Converted, tests: Sequence[str | None], *,
-            draft: bool = False) -> str:
+            draft: bool = False, generated: str | None = None) -> str:
     """The action file. `text` is the rule file's text (newlines normalised); `tests` has, for each test
-    block of the rule in order, the converted YAML, or None to drop the block; `draft`: see front_matter."""
+    block of the rule in order, the converted YAML, or None to drop the block; `draft`: see front_matter;
+    `generated`: the YAML of the cases on which the rule and this action were run and agreed, added at
+    the end under its own heading."""
     lines = text.split("\n")
     body_start = 0
     if lines and lines[0] == "---":
@@ -124,6 +129,10 @@ def compose(template: Template, text: str, converted: Converted, tests: Sequence
         if i in inserts:
             out.extend(inserts.pop(i))
     body = "\n".join(out).strip("\n") + "\n"
+    if generated:
+        body += ("\n" + GENERATED_HEADING + "\n\n`rulepress migrate` ran the rule and this action side by side "
+                 "on these cases, made from the rule's conditions, and they did the same (docs/MIGRATE.md); "
+                 "`rulepress test` replays them.\n\n```test\n" + generated.rstrip("\n") + "\n```\n")
     return front_matter(template, converted, draft) + body
 
 

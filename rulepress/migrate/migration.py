@@ -12,6 +12,7 @@ from rulepress.catalogue.source import decode
 from rulepress.catalogue.template import parse_template
 from rulepress.errors import Problem, ProblemsError, UserError
 from rulepress.migrate.compose import action_id, compose
+from rulepress.migrate.differential import check
 from rulepress.migrate.node import Converted, transform
 from rulepress.migrate.testcases import CasesResult, convert_blocks
 
@@ -41,6 +42,9 @@ class Outcome:
     tests_total: int = 0
     tests_passed: int = 0
     test_failures: tuple[str, ...] = field(default=())
+    checked: int = 0  # generated cases run on the rule and the action side by side (0: not checked)
+    differences: tuple[str, ...] = ()  # the cases where they did not agree, and what differed
+    generated: str | None = None  # the agreeing cases, as a test block of the action
 
     @property
     def no_todo(self) -> bool:
@@ -51,9 +55,15 @@ class Outcome:
         return self.tests_passed == self.tests_total
 
     @property
+    def agrees(self) -> bool:
+        """The rule and the action did the same on every generated case (which did run)."""
+        return self.checked > 0 and not self.differences
+
+    @property
     def complete(self) -> bool:
-        """Nothing left for a person: no TODO, a valid file, every converted test passes."""
-        return self.no_todo and self.tests_ok
+        """Nothing left for a person: no TODO, a valid file, every converted test passes, and the rule and
+        the action agree on every generated case."""
+        return self.no_todo and self.tests_ok and self.agrees
 
     def todo_lines(self) -> list[str]:
         """Each TODO as `rules/x.md:LINE: TODO(migrate) idiom — see "section"` (lines of the rule file)."""
@@ -67,6 +77,8 @@ class Outcome:
                        f'see "{todo.section}"')
         out.extend(str(p) for p in self.problems)
         out.extend(self.test_failures)
+        out.extend(f"{self.source.rel}:{t.code_line}: TODO(migrate) the rule and the action differ on the "
+                   f"generated {d}" for d in self.differences)
         return out
 
 
@@ -102,23 +114,34 @@ def migrate_sources(sources: Sequence[Source], node_modules: Path, *, run_tests:
     outcomes = [_with_problems(o, [p for p in syntax if p.path == o.source.out_rel]) for o in outcomes]
     if run_tests:
         outcomes = _run_tests(outcomes, node)
-    return [_as_draft(o) if o.text is not None and not o.complete else o for o in outcomes]
+        outcomes = _check_side_by_side(outcomes, node)
+    return [_recompose(o) if o.text is not None else o for o in outcomes]
 
 
-def _as_draft(outcome: Outcome) -> Outcome:
-    """Work left for a person: the file is written as a draft (not published, not deployed), so the build
-    and the commit hook stay green and nothing unfinished deploys."""
+def _check_side_by_side(outcomes: list[Outcome], node: str | None) -> list[Outcome]:
+    """Prove "complete" by running the rule and the action on the same generated cases (differential.py)."""
+    runnable = [o for o in outcomes if o.action is not None and not o.problems]
+    checked = check([(o.template, o.action, o.converted) for o in runnable if o.action is not None], node)
+    results = {id(o): c for o, c in zip(runnable, checked, strict=True)}
+    return [replace(o, checked=results[id(o)].cases, differences=results[id(o)].differences,
+                    generated=results[id(o)].block) if id(o) in results else o for o in outcomes]
+
+
+def _recompose(outcome: Outcome) -> Outcome:
+    """The file as written: with the generated cases that agreed as a test block, and, when work is left
+    for a person, as a draft (not published, not deployed), so the build and the commit hook stay green and
+    nothing unfinished deploys."""
+    if outcome.generated is None and outcome.complete:
+        return outcome
     text, _ = decode(outcome.source.rel, outcome.source.data)
     assert text is not None and outcome.cases is not None
-    drafted = compose(outcome.template, text, outcome.converted, outcome.cases.blocks, draft=True)
-    return replace(outcome, text=drafted)
+    composed = compose(outcome.template, text, outcome.converted, outcome.cases.blocks,
+                       draft=not outcome.complete, generated=outcome.generated)
+    return replace(outcome, text=composed)
 
 
 def _with_problems(outcome: Outcome, problems: list[Problem]) -> Outcome:
-    if not problems:
-        return outcome
-    return Outcome(outcome.source, outcome.template, outcome.converted, outcome.text, outcome.action,
-                   outcome.cases, outcome.problems + tuple(problems))
+    return replace(outcome, problems=outcome.problems + tuple(problems)) if problems else outcome
 
 
 def _run_tests(outcomes: list[Outcome], node: str | None) -> list[Outcome]:
@@ -140,8 +163,8 @@ def _run_tests(outcomes: list[Outcome], node: str | None) -> list[Outcome]:
         results = [r for r in report.results if o.action is not None and r.case.template_id == o.action.id]
         failures = tuple(f"{o.source.out_rel}:{r.case.line}: converted test '{r.case.name}' fails: "
                          + "; ".join(f.message for f in r.failures) for r in results if not r.passed)
-        out.append(Outcome(o.source, o.template, o.converted, o.text, o.action, o.cases, o.problems,
-                           len(results), sum(1 for r in results if r.passed), failures))
+        out.append(replace(o, tests_total=len(results), tests_passed=sum(1 for r in results if r.passed),
+                           test_failures=failures))
     return out
 
 

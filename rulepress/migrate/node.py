@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from rulepress.catalogue import jscheck
 from rulepress.errors import UserError
@@ -35,6 +36,7 @@ class Converted:
     denies: bool = False  # some callback(new Error(m)) became api.access.deny(m)
     throws: bool = False  # some callback(err) became `throw err`
     deny_prefixes: tuple[str, ...] = ()  # the literal start of each api.access.deny message
+    probes: tuple[tuple[tuple[str, ...], tuple[Any, ...]], ...] = ()  # input paths and values to try
     error_line: int = 0
     error: str = ""
     bug: bool = False  # the error is rulepress's own (exit 3), not something in the rule
@@ -66,5 +68,6 @@ def transform(items: Sequence[tuple[str, str]], node_modules: Path, node: str | 
             raw["id"], raw["code"], tuple(raw["secrets"]), tuple(sorted(raw["dependencies"].items())),
             tuple(Todo(t["idiom"], t["section"], int(t["line"])) for t in raw["todos"]),
             bool(raw.get("denies")), bool(raw.get("throws")), tuple(raw.get("deny_prefixes", [])),
+            tuple((tuple(p["path"]), tuple(p["values"])) for p in raw.get("probes", [])),
         ))
     return out

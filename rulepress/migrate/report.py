@@ -17,6 +17,10 @@ def status(o: Outcome) -> str:
         return "manual"
     if not o.tests_ok:
         return "tests fail"
+    if o.differences:
+        return "differs"
+    if not o.checked:
+        return "unchecked"
     return "complete"
 
 
@@ -29,6 +33,10 @@ def needs(o: Outcome) -> str:
     parts = [f"{idiom} (x{n})" if n > 1 else idiom for idiom, n in counts.items()]
     if not parts and not o.tests_ok:
         parts.append(f"{o.tests_total - o.tests_passed} converted test(s) fail")
+    if not parts and o.differences:
+        parts.append(f"{len(o.differences)} of {o.checked} generated case(s) differ from the rule")
+    if not parts and not o.checked:
+        parts.append("not run side by side with the rule (--no-test)")
     return "; ".join(parts) or "-"
 
 
@@ -38,12 +46,17 @@ def tests(o: Outcome) -> str:
     return f"{o.tests_passed}/{o.tests_total}"
 
 
+def same(o: Outcome) -> str:
+    """Generated cases on which the rule and the action agreed / were run."""
+    return f"{o.checked - len(o.differences)}/{o.checked}" if o.checked else "-"
+
+
 def table(outcomes: Sequence[Outcome]) -> str:
-    rows = [("rule", "result", "tests", "needs a person")]
-    rows += [(o.template.id, status(o), tests(o), needs(o)) for o in outcomes]
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    lines = ["  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * len(rows[0][3]))
+    rows = [("rule", "result", "tests", "same", "needs a person")]
+    rows += [(o.template.id, status(o), tests(o), same(o), needs(o)) for o in outcomes]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4] for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * len(rows[0][4]))
     return "\n".join(line.rstrip() for line in lines) + "\n" + summary(outcomes) + "\n"
 
 
@@ -53,5 +66,8 @@ def summary(outcomes: Sequence[Outcome]) -> str:
     with_tests = [o for o in outcomes if o.tests_total]
     passing = sum(1 for o in with_tests if o.tests_ok and not o.problems)
     complete = sum(1 for o in outcomes if o.complete)
+    cases = sum(o.checked for o in outcomes)
+    differ = sum(len(o.differences) for o in outcomes)
     return (f"{no_todo} of {total} rule(s) migrate with no TODO; {passing} of {len(with_tests)} with "
-            f"tests pass their converted tests; {complete} complete (nothing left for a person)")
+            f"tests pass their converted tests; {cases} generated case(s) run on both sides, {differ} differ; "
+            f"{complete} complete (nothing left for a person)")

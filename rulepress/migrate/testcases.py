@@ -146,25 +146,7 @@ class _Case:
 
     # ---- inputs --------------------------------------------------------------------------------
     def context_input(self, context: dict[str, JSON], event: dict[str, JSON]) -> None:
-        for key, value in context.items():
-            if key in _CONTEXT_PLACES:
-                _put(event, _CONTEXT_PLACES[key], value)
-            elif key == "request" and isinstance(value, dict):
-                for rk, rv in value.items():
-                    if rk == "geoip" and isinstance(rv, dict):
-                        for gk, gv in rv.items():
-                            if gk in _GEOIP_KEYS:
-                                _put(event, ("request", "geoip", _GEOIP_KEYS[gk]), gv)
-                    elif rk in _REQUEST_KEYS:
-                        _put(event, ("request", _REQUEST_KEYS[rk]), rv)
-                    else:
-                        self.notes.append(f"input context.request.{rk} has no action equivalent")
-            elif key == "stats" and isinstance(value, dict) and "loginsCount" in value:
-                _put(event, ("stats", "logins_count"), value["loginsCount"])
-            elif key in _OUTPUT_CONTEXT:
-                continue  # what a rule writes; an action starts without it
-            else:
-                self.notes.append(f"input context.{key} has no action equivalent")
+        context_to_event(context, event, self.notes)
 
     def modules(self, modules: dict[str, JSON]) -> dict[str, JSON]:
         out: dict[str, JSON] = {}
@@ -280,6 +262,30 @@ class _Case:
         method = _METHODS.get(rest.lstrip("."))
         options = args[0] if isinstance(args, list) and args else {}
         return {"axios": [_axios_config(options, method, self.notes)]}
+
+
+def context_to_event(context: dict[str, JSON], event: dict[str, JSON], notes: list[str] | None = None) -> None:
+    """Put a rule's `context` input at its `event` places; what has no place is said in `notes`."""
+    said = notes if notes is not None else []
+    for key, value in context.items():
+        if key in _CONTEXT_PLACES:
+            _put(event, _CONTEXT_PLACES[key], value)
+        elif key == "request" and isinstance(value, dict):
+            for rk, rv in value.items():
+                if rk == "geoip" and isinstance(rv, dict):
+                    for gk, gv in rv.items():
+                        if gk in _GEOIP_KEYS:
+                            _put(event, ("request", "geoip", _GEOIP_KEYS[gk]), gv)
+                elif rk in _REQUEST_KEYS:
+                    _put(event, ("request", _REQUEST_KEYS[rk]), rv)
+                else:
+                    said.append(f"input context.request.{rk} has no action equivalent")
+        elif key == "stats" and isinstance(value, dict) and "loginsCount" in value:
+            _put(event, ("stats", "logins_count"), value["loginsCount"])
+        elif key in _OUTPUT_CONTEXT:
+            continue  # what a rule writes; an action starts without it
+        else:
+            said.append(f"input context.{key} has no action equivalent")
 
 
 def _merge_same_calls(calls: list[JSON]) -> list[JSON]:

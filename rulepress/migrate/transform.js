@@ -16,6 +16,8 @@ const eslintScope = require('eslint-scope');
 const { builtinModules } = require('module');
 
 const AXIOS = { name: 'axios', version: '1.21.1' };
+// what request 2.81.0 (the Rules sandbox's) encoded form bodies with: qs ~6.4.0, newest 6.4.3
+const QS = { module: 'qs', version: '6.4.3' };
 
 // Sections of Auth0's "Migrate from Rules to Actions" guide.
 const S = {
@@ -405,6 +407,17 @@ class Migration {
     const props = [];
     if (method) props.push('method: ' + quote(method));
     let sawJson = false;
+    const form = options.type === 'ObjectExpression' ? options.properties.find((p) => p.type === 'Property' &&
+      !p.computed && (isIdent(p.key, 'form') || p.key.value === 'form')) : null;
+    const formIsText = form && ((form.value.type === 'Literal' && typeof form.value.value === 'string') ||
+      form.value.type === 'TemplateLiteral');
+    if (form && !formIsText && dry && !this.qsName) {
+      // request encoded a form object with qs (6.4 in request 2.81), nested objects as a[b]=c: so does the action
+      this.qsName = this.freshName('qs');
+      this.sandboxUsed.set(this.qsName, QS);
+      this.dependencies.set(QS.module, QS.version);
+    }
+    const formType = "'content-type': 'application/x-www-form-urlencoded'";
     if (options.type !== 'ObjectExpression') {
       if (!this.isStringish(options)) todo(options, 'request options that are not an object literal', S.deps);
       props.push('url: ' + (dry ? '' : this.text(options)));
@@ -419,11 +432,16 @@ class Migration {
         const v = () => (dry ? '' : this.text(p.value));
         if (key === 'url' || key === 'uri') props.push('url: ' + v());
         else if (key === 'method') props.push('method: ' + v());
-        else if (key === 'headers') props.push('headers: ' + v());
+        else if (key === 'headers') props.push('headers: ' + (form ? '{ ...' + v() + ', ' + formType + ' }' : v()));
         else if (key === 'qs') props.push('params: ' + v());
         else if (key === 'timeout') props.push('timeout: ' + v());
         else if (key === 'body') props.push('data: ' + v());
-        else if (key === 'form') props.push('data: new URLSearchParams(' + v() + ')');
+        else if (key === 'form') {
+          props.push('data: ' + (formIsText ? v() : (dry ? '' : this.qsName) + '.stringify(' + v() + ')'));
+          if (!options.properties.some((o) => o.type === 'Property' && !o.computed && isIdent(o.key, 'headers'))) {
+            props.push('headers: { ' + formType + ' }');
+          }
+        }
         else if (key === 'json') {
           sawJson = true;
           if (p.value.type === 'Literal' && p.value.value === false) sawJson = false;
@@ -1210,6 +1228,7 @@ class Migration {
     this.helpers = [];
     this.asyncDone = new Set();
     this.collectRoles();
+    const probes = this.probes();
     this.convertRequires();
     this.convertContinuations();
     this.convertAsyncStatements();
@@ -1252,7 +1271,86 @@ class Migration {
       denies: Boolean(this.denies),
       deny_prefixes: [...this.denyPrefixes].sort(),
       throws: Boolean(this.throws),
+      probes,
     };
+  }
+
+  // ---- what the generated cases should try (differential check, docs/MIGRATE.md) -----------------
+  // The input paths the rule's conditions read and the literal values they compare them with:
+  // `context.clientID === 'abc'`, `['a', 'b'].indexOf(context.connection)`, `user.email.endsWith('@x.com')`,
+  // `ALLOWED.includes(x)` with `var ALLOWED = [...]`; a path only tested for truth gets `true` and `false`.
+  // -> [{path: ['context', 'clientID'], values: ['abc']}]
+  probes() {
+    const found = new Map();
+    const add = (pathArr, value) => {
+      if (!pathArr || value === undefined) return;
+      const key = JSON.stringify(pathArr);
+      if (!found.has(key)) found.set(key, { path: pathArr, values: [] });
+      const values = found.get(key).values;
+      if (!values.some((v) => JSON.stringify(v) === JSON.stringify(value)) && values.length < 6) values.push(value);
+    };
+    const pathOf = (node) => {
+      const parts = [];
+      let n = node;
+      while (n && n.type === 'MemberExpression') {
+        const name = propName(n);
+        if (name === null) return null;
+        parts.unshift(name);
+        n = n.object;
+      }
+      const role = n && n.type === 'Identifier' ? this.roles.get(n) : null;
+      if (role !== 'user' && role !== 'context' && role !== 'configuration') return null;
+      return parts.length ? [role, ...parts] : null;
+    };
+    const literal = (node) => {
+      if (node && node.type === 'Literal' && node.value !== null && typeof node.value !== 'object') return node.value;
+      if (node && node.type === 'TemplateLiteral' && node.expressions.length === 0) return node.quasis[0].value.cooked;
+      return undefined;
+    };
+    const listOf = (node) => {
+      let n = node;
+      if (n && n.type === 'Identifier') {
+        const variable = this.variableOf(n);
+        const def = variable && variable.defs.length === 1 ? variable.defs[0].node : null;
+        n = def && def.type === 'VariableDeclarator' ? def.init : null;
+      }
+      if (!n || n.type !== 'ArrayExpression') return null;
+      const values = n.elements.map(literal);
+      return values.every((v) => v !== undefined) ? values : null;
+    };
+    walk(this.fn, (node) => {
+      if (node.type === 'BinaryExpression' && ['===', '==', '!==', '!='].includes(node.operator)) {
+        const [p, v] = pathOf(node.left) ? [pathOf(node.left), literal(node.right)] : [pathOf(node.right), literal(node.left)];
+        add(p, v);
+      } else if (node.type === 'CallExpression' && node.callee.type === 'MemberExpression') {
+        const method = propName(node.callee);
+        const target = node.callee.object;
+        const arg = node.arguments[0];
+        if (['indexOf', 'includes'].includes(method) && pathOf(arg)) {
+          for (const v of listOf(target) || []) add(pathOf(arg), v);
+        } else if (pathOf(target) && literal(arg) !== undefined && typeof literal(arg) === 'string') {
+          const text = literal(arg);
+          if (method === 'endsWith') add(pathOf(target), 'someone' + text);
+          else if (method === 'startsWith') add(pathOf(target), text + '-x');
+          else if (method === 'indexOf' || method === 'includes') add(pathOf(target), text);
+        } else if (isIdent(target, '_') && ['includes', 'contains', 'indexOf'].includes(method) && pathOf(node.arguments[1])) {
+          for (const v of listOf(arg) || []) add(pathOf(node.arguments[1]), v);
+        }
+      } else if (node.type === 'MemberExpression' && node.parent && usedForTruth(node) && pathOf(node)) {
+        add(pathOf(node), true);
+        add(pathOf(node), false);
+      }
+    });
+    return [...found.values()];
+  }
+
+  variableOf(id) {
+    for (let scope = this.scopes.acquire(this.enclosingFunction(id) || this.fn, true) || this.scopes.globalScope;
+      scope; scope = scope.upper) {
+      const variable = scope.set.get(id.name);
+      if (variable) return variable;
+    }
+    return null;
   }
 }
 

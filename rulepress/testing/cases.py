@@ -18,7 +18,7 @@ from rulepress.testing.defaults import HANDLERS, deep_merge, default_event, defa
 
 JSON = Any
 
-COMMON_KEYS = ("name", "modules", "globals", "api_stubs", "timeout", "expect")
+COMMON_KEYS = ("name", "modules", "globals", "api_stubs", "http", "timeout", "expect")
 ACTION_KEYS = ("event", "cache", "handler")
 RULE_KEYS = ("user", "context", "configuration", "auth0")
 COMMON_EXPECT = (
@@ -28,7 +28,10 @@ COMMON_EXPECT = (
     "module_calls",
     "module_calls_include",
     "logs_include",
+    "requests",
 )
+HTTP_ANSWER_KEYS = ("method", "url", "status", "headers", "json", "body")
+REQUEST_KEYS = ("method", "url", "headers", "body")
 RULE_EXPECT = ("user", "context")
 CALL_LISTS = ("calls", "calls_include", "module_calls", "module_calls_include")
 
@@ -66,6 +69,7 @@ class Case:
     expect: dict[str, JSON]
     expect_lines: dict[str, int] = field(default_factory=dict)
     calls: dict[str, tuple[Call, ...]] = field(default_factory=dict)  # the CALL_LISTS expectations
+    http: list[dict[str, JSON]] | None = None  # HTTP answers: real modules over the recording transport
 
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -204,6 +208,7 @@ class _Parser:
                     f"api_stubs '{stub_name}' must be a function stub ($returns, $resolves, "
                     "$rejects, $throws, $callback or $sequence)",
                 )
+        http = self.http_answers(data, lines.get("http", line))
         handler: str | None = None
         if t.kind == "rule":
             base_input = default_rule_input(t.rule.configuration if t.rule else ())
@@ -245,7 +250,26 @@ class _Parser:
             expect=expect,
             expect_lines=expect_lines,
             calls=calls,
+            http=http,
         )
+
+    def http_answers(self, data: dict[str, JSON], line: int) -> list[dict[str, JSON]] | None:
+        if "http" not in data:
+            return None
+        answers = data["http"]
+        usage = ("'http' must be a list of answers, each a mapping of method, url (a prefix), status, headers "
+                 "and json or body")
+        if not isinstance(answers, list) or not all(isinstance(a, dict) for a in answers):
+            self.problem(line, usage)
+            return None
+        for answer in answers:
+            unknown = [k for k in answer if k not in HTTP_ANSWER_KEYS]
+            status = answer.get("status", 200)
+            if unknown or isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+                self.problem(line, usage + (f" (unknown key '{unknown[0]}')" if unknown else
+                                            " (status: a number from 100 to 599)"))
+                return None
+        return answers
 
     def expect(
         self, data: dict[str, JSON], node: yaml.Node | None, line: int, base: int
@@ -275,6 +299,14 @@ class _Parser:
             and all(isinstance(x, str) for x in expect["logs_include"])
         ):
             self.problem(lines.get("logs_include", line), "'logs_include' must be a list of strings")
+        requests = expect.get("requests")
+        if "requests" in expect and not (isinstance(requests, list) and all(
+                isinstance(r, dict) and set(r) <= set(REQUEST_KEYS) for r in requests)):
+            self.problem(lines.get("requests", line), "'requests' must be a list of HTTP requests, each a mapping "
+                                                      "of method, url, headers and body")
+        if "requests" in expect and "http" not in data:
+            self.problem(lines.get("requests", line), "'requests' needs 'http' answers in the case: without "
+                                                      "them no request is recorded")
         error = expect.get("error")
         if error is not None and not isinstance(error, (str, dict)):
             self.problem(

@@ -129,6 +129,22 @@ def check_calls(
     return None
 
 
+def check_requests(expected: list[JSON], actual: list[JSON], line: int) -> Failure | None:
+    """`requests`: exactly these HTTP requests, in order; each expected mapping is compared key by key
+    (`headers` names only the headers it checks, in lower case)."""
+    for i, wanted in enumerate(expected):
+        if i >= len(actual):
+            return Failure(line, f"requests: request {i + 1} was not sent: expected {show(wanted)}", True,
+                           expected, actual)
+        problem = mismatch(wanted, actual[i])
+        if problem:
+            return Failure(line, f"requests: request {i + 1} differs: {problem}", True, expected,
+                           [project(e, a) for e, a in zip(expected, actual, strict=False)])
+    if len(actual) > len(expected):
+        return Failure(line, f"requests: unexpected request {show(actual[len(expected)])}", True, expected, actual)
+    return None
+
+
 def _error_text(error: dict[str, JSON]) -> str:
     if error.get("not_an_error"):
         return f"a non-Error value {error.get('message')}"
@@ -190,6 +206,10 @@ def evaluate(case: Case, result: dict[str, JSON]) -> list[Failure]:
                 )
                 break
             pos += 1
+    if "requests" in expect:
+        failure = check_requests(expect["requests"], result.get("requests") or [], lines.get("requests", case.line))
+        if failure:
+            failures.append(failure)
     for key in ("user", "context"):
         if key in expect and case.kind == "rule":
             actual = result.get(key)

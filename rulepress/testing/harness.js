@@ -2,7 +2,8 @@
 // rulepress test harness, main thread: a pool of worker threads (sandbox.js) and a watchdog.
 //
 // Protocol: the whole job arrives as one JSON document on stdin:
-//   {"workers": N, "templates": [{path, code, code_line, kind, trigger, dependencies}], "cases": [...]}
+//   {"workers": N, "templates": [{path, code, code_line, kind, trigger, dependencies}], "cases": [...],
+//    "modules_dir"?, "installed"?}  (the real packages cases with HTTP answers run: where, name -> version)
 // and one JSON line per case is written to stdout, in completion order, each with the case's "index".
 // Each worker runs one case at a time in a fresh vm context; a case that runs past its time limit is
 // stopped by terminating its worker (this also stops a synchronous endless loop), and a fresh worker takes
@@ -49,7 +50,7 @@ function runPool(job) {
   function spawn(slot) {
     const worker = new Worker(SANDBOX, {
       env: {}, // the code under test sees an empty process.env even if it escapes its vm context
-      workerData: { templates: job.templates },
+      workerData: { templates: job.templates, modules_dir: job.modules_dir || null, installed: job.installed || {} },
       stdout: true,
       stderr: true,
     });

@@ -51,12 +51,14 @@ def make_job(templates: Sequence[Template], cases: Sequence[Case], options: Node
                 "code_line": t.code_line,
                 "kind": t.kind,
                 "trigger": t.action.trigger if t.action else None,
-                "dependencies": [name for name, _version in t.action.dependencies] if t.action else [],
+                "dependencies": dict(t.action.dependencies) if t.action else {},
             }
         )
     return {
         "workers": options.workers or default_workers(),
         "templates": tpl_json,
+        # the real packages a case with HTTP answers runs (docs/TESTING.md), only looked up when one does
+        **(_real_modules() if _needs_real_modules(templates, cases) else {}),
         "cases": [
             {
                 "template": index[c.template_id],
@@ -67,10 +69,27 @@ def make_job(templates: Sequence[Template], cases: Sequence[Case], options: Node
                 "modules": c.modules,
                 "globals": c.globals,
                 "api_stubs": c.api_stubs,
+                "http": c.http,
             }
             for c in cases
         ],
     }
+
+
+def _needs_real_modules(templates: Sequence[Template], cases: Sequence[Case]) -> bool:
+    """A case with HTTP answers, or an action depending on a package rulepress has at that exact version."""
+    if any(c.http is not None for c in cases):
+        return True
+    from rulepress.migrate import packages
+
+    have = packages.wanted()
+    return any(have.get(name) == version for t in templates if t.action for name, version in t.action.dependencies)
+
+
+def _real_modules() -> dict[str, JSON]:
+    from rulepress.migrate import packages
+
+    return {"modules_dir": str(packages.node_modules()), "installed": packages.wanted()}
 
 
 def run_job(job: dict[str, JSON], node: str = "node") -> list[dict[str, JSON]]:

@@ -5,17 +5,34 @@
 // and report.
 
 const { parentPort, workerData } = require('node:worker_threads');
+const path = require('node:path');
 const vm = require('node:vm');
-const { builtinModules } = require('node:module');
+const { builtinModules, createRequire } = require('node:module');
 const { ALLOWED_BUILTINS, NETWORK_BUILTINS, API_METHODS } = require('./triggers.js');
-const { emptyResult, escapeRegExp, describeError, plain } = require('./values.js');
+const { emptyResult, escapeRegExp, describeError, plain, standIns } = require('./values.js');
+const transport = require('./transport.js');
+const determinism = require('./determinism.js');
+const RULES_SANDBOX = require('./rules_sandbox.json');
 
 const hostRequire = require;
+// the version the Rules sandbox had of a module a rule requires without one (request, lodash, ...), or null
+const sandboxVersion = (name) => {
+  const found = Object.values(RULES_SANDBOX.globals).find((g) => g.module === name && g.version);
+  return found ? found.version : null;
+};
+// the real packages a case with HTTP answers runs (name -> installed version), and where they are
+const INSTALLED = workerData.installed || {};
+const realRequire = workerData.modules_dir ? createRequire(path.join(workerData.modules_dir, 'rulepress.js')) : null;
 
 function worker() {
   const templates = workerData.templates;
   const compiled = new Map();
   let current = null;
+  transport.install(); // no connection leaves this worker: every HTTP request is recorded and answered
+  // Load the real packages before any case: what a module draws at load time (uuid seeds itself) must not
+  // depend on which cases this worker ran before, or two runs of one case could differ.
+  determinism.install();
+  if (realRequire) for (const name of Object.keys(INSTALLED)) realRequire(name);
 
   process.on('uncaughtException', (err) => {
     if (current) current.problem('uncaught error', err);
@@ -28,6 +45,9 @@ function worker() {
     const tpl = templates[c.template];
     const state = new CaseState(index, tpl);
     current = state;
+    const real = Array.isArray(c.http);
+    if (real) state.result.requests = transport.begin(c.http, (message) => state.problemHere(message));
+    const restore = real ? determinism.fix() : () => {};
     try {
       await runCase(state, tpl, c, compile(tpl));
     } catch (err) {
@@ -37,6 +57,8 @@ function worker() {
     await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setImmediate(resolve));
     state.stopTimers();
+    restore();
+    transport.end();
     current = null;
     parentPort.postMessage(state.result);
   });
@@ -187,23 +209,77 @@ class Realm {
     });
   }
 
-  makeRequire(stubs, record, dependencies) {
+  // A module a case with HTTP answers runs: the real package when the one installed is the version the code
+  // asked for, else a recording stand-in (`autoStub`), the same on both sides of a migration check.
+  realModule(name, version, record) {
+    if (realRequire && version && INSTALLED[name] === version) return realRequire(name);
+    // every request 2.x writes the same bytes for the options rules used: the sandbox's 2.81.0 stands in
+    if (realRequire && name === 'request' && INSTALLED.request && /^2\./.test(version || '')) return realRequire(name);
+    return this.autoStub(name, record);
+  }
+
+  // A stand-in module: every property is another stand-in, every call is recorded under its path (as
+  // `module_calls`) and returns a stand-in; a node-style callback argument is answered with (null, stand-in);
+  // as a string it reads `<path>`.
+  autoStub(name, record) {
+    const realm = this;
+    const make = (where) => {
+      const proxy = new Proxy(function stub() {}, handler(where));
+      standIns.set(proxy, `<${where}>`);
+      return proxy;
+    };
+    const handler = (where) => ({
+      get(_target, key) {
+        if (key === Symbol.toPrimitive || key === 'toString' || key === 'valueOf' || key === 'toJSON') {
+          return () => `<${where}>`;
+        }
+        if (key === 'then' || typeof key === 'symbol') return undefined;
+        return make(`${where}.${key}`);
+      },
+      apply(_target, _self, args) {
+        record.push({ call: where, args: plain(args) });
+        const result = make(`${where}()`);
+        const callback = args.length && typeof args[args.length - 1] === 'function' ? args[args.length - 1] : null;
+        if (callback) realm.later(() => callback(null, result));
+        return result;
+      },
+      construct(_target, args) {
+        record.push({ call: `new ${where}`, args: plain(args) });
+        return make(`new ${where}()`);
+      },
+    });
+    return make(name);
+  }
+
+  makeRequire(stubs, record, dependencies, real) {
     const realm = this;
     const cache = new Map();
     return function require(request) {
       const name = String(request);
       if (cache.has(name)) return cache.get(name);
       const bare = name.startsWith('node:') ? name.slice(5) : name;
+      const parts = name.split('/');
+      const pkg = name.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
       let mod;
       if (Object.prototype.hasOwnProperty.call(stubs, name)) {
-        const parts = name.split('/');
-        const pkg = name.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
-        if (dependencies && !dependencies.includes(pkg) && !builtinModules.includes(bare)) {
+        if (dependencies && !Object.prototype.hasOwnProperty.call(dependencies, pkg) && !builtinModules.includes(bare)) {
           realm.state.problemHere(
             `require('${name}'): '${pkg}' is not in the action's dependencies, so Auth0 would not find it`,
           );
         }
         mod = realm.build(stubs[name], name, record);
+      } else if (real && !builtinModules.includes(bare)) {
+        // a rule pins a version in the name (`lodash@4.17.21`); an action in its dependencies
+        const at = name.indexOf('@', name.startsWith('@') ? 1 : 0);
+        const base = at > 0 ? name.slice(0, at) : pkg;
+        if (dependencies && !Object.prototype.hasOwnProperty.call(dependencies, base)) {
+          const message = `require('${name}'): '${base}' is not in the action's dependencies, so Auth0 would not find it`;
+          realm.state.problemHere(message);
+          throw Object.assign(new realm.Error(message), { code: 'MODULE_NOT_FOUND' });
+        }
+        mod = realm.realModule(base, dependencies ? dependencies[base] : at > 0 ? name.slice(at + 1) : sandboxVersion(base), record);
+      } else if (realRequire && dependencies && dependencies[pkg] && INSTALLED[pkg] === dependencies[pkg] && pkg === name) {
+        mod = realRequire(pkg); // an unstubbed dependency rulepress has at that exact version (qs, lodash, ...)
       } else if (NETWORK_BUILTINS.has(bare)) {
         mod = realm.blockedNetwork(bare);
       } else if (ALLOWED_BUILTINS.has(bare)) {
@@ -277,8 +353,41 @@ class Realm {
       },
     });
     g.global = g;
-    g.require = this.makeRequire(c.modules || {}, record, tpl.kind === 'action' ? tpl.dependencies || [] : null);
+    const real = Array.isArray(c.http);
+    g.require = this.makeRequire(c.modules || {}, record, tpl.kind === 'action' ? tpl.dependencies || {} : null, real);
+    if (real) determinism.inContext(vm, g);
+    if (real && tpl.kind === 'rule') this.installRulesSandbox(record);
     for (const [name, spec] of Object.entries(c.globals || {})) g[name] = this.build(spec, name, record);
+  }
+
+  // The globals the Rules sandbox gave every rule (rules_sandbox.json): each module, loaded when first read;
+  // the database and client globals are stand-ins.
+  installRulesSandbox(record) {
+    const g = this.context;
+    const realm = this;
+    const define = (name, load) => {
+      let value;
+      let loaded = false;
+      Object.defineProperty(g, name, {
+        configurable: true,
+        enumerable: false,
+        get() {
+          if (!loaded) {
+            value = load();
+            loaded = true;
+          }
+          return value;
+        },
+        set(v) {
+          value = v;
+          loaded = true;
+        },
+      });
+    };
+    for (const [name, spec] of Object.entries(RULES_SANDBOX.globals)) {
+      define(name, () => (spec.version ? realm.realModule(spec.module, spec.version, record) : hostRequire(`node:${spec.module}`)));
+    }
+    for (const name of RULES_SANDBOX.unsupported) define(name, () => realm.autoStub(name, record));
   }
 
   // The platform object (`api` for actions, `auth0` for rules): every method call is recorded.

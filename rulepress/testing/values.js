@@ -17,9 +17,13 @@ function describeError(err) {
   return `${typeof err === 'string' ? JSON.stringify(err) : String(err)} (not an Error)`;
 }
 
+// stand-in modules (sandbox.js autoStub) -> the text they show as: `<path>`
+const standIns = new WeakMap();
+
 // A JSON-safe copy of a value from the case's realm (functions, cycles, dates and errors made readable).
 function plain(value, seen = new Set()) {
   if (value === null || value === undefined) return null;
+  if (standIns.has(value)) return standIns.get(value);
   const type = typeof value;
   if (type === 'string' || type === 'boolean') return value;
   if (type === 'number') return Number.isFinite(value) ? value : String(value);
@@ -55,4 +59,4 @@ function plain(value, seen = new Set()) {
   }
 }
 
-module.exports = { emptyResult, escapeRegExp, describeError, plain };
+module.exports = { emptyResult, escapeRegExp, describeError, plain, standIns };

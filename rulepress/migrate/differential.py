@@ -1,0 +1,316 @@
+""""Complete" proven by running both sides: the rule in the Rules-sandbox emulation and the action in the
+Actions emulation (rulepress/testing), on the same generated cases, compared by what each does.
+
+Cases come from the rule's conditions (transform.js `probes`: the input paths they read and the literals
+they compare them with), plus the defaults and, for a rule that calls out over HTTP, a failing answer. Both
+sides run with the real modules (the `request` module on the rule side, axios on the action side, over the
+recording transport; lodash, uuid, ... at the sandbox's versions; a stand-in for anything else, the same on
+both sides), the same HTTP answers, a fixed clock and seeded randomness. Compared: allowed or failed and the
+message, ID and access token claims, app and user metadata as persisted, MFA, redirects, every HTTP request
+(method, URL, headers the code chose, body bytes) and the stand-in modules' calls. Agreeing cases are
+written into the action file as test blocks (so `rulepress test` replays them); a difference is named.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import yaml
+
+from rulepress.catalogue.model import Template
+from rulepress.migrate.node import Converted
+from rulepress.migrate.testcases import context_to_event
+from rulepress.testing.cases import Case
+from rulepress.testing.defaults import deep_merge, default_event, default_rule_input
+from rulepress.testing.node import NodeOptions, make_job, run_job
+
+JSON = Any
+
+MAX_CASES = 16  # per rule
+CASE_TIMEOUT = 5.0  # seconds per side: every answer is immediate, so only a hang runs this long
+DEFAULT_ANSWER: dict[str, JSON] = {"status": 200, "json": {}}
+FAILING_ANSWER: dict[str, JSON] = {"status": 500, "body": "upstream error"}
+#: errors JavaScript itself throws: compared by kind, their message quotes the code
+RUNTIME_ERRORS = frozenset({"TypeError", "ReferenceError", "RangeError", "SyntaxError"})
+#: headers an HTTP client adds by itself (request and axios differ there); the others are compared
+CLIENT_HEADERS = frozenset({"host", "connection", "content-length", "user-agent", "accept", "accept-encoding"})
+
+
+@dataclass(frozen=True)
+class Generated:
+    name: str
+    rule_input: dict[str, JSON]  # user, context, configuration (complete)
+    changed: dict[str, JSON]  # what this case changes in the defaults: {"user": {...}} or {"context": {...}}
+    http: list[dict[str, JSON]]
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The outcome of the side-by-side run of one rule and its action."""
+
+    cases: int
+    differences: tuple[str, ...]  # "case 'NAME': what differs"
+    block: str | None  # the agreeing cases, as the YAML of a test block of the action
+
+
+def config_value(key: str) -> str:
+    """A configuration value the rule can use as it meant to: URLs for URL-ish keys, a plain token else."""
+    lower = key.lower()
+    if lower.endswith(("key", "secret", "token", "password", "id")):
+        return f"test-{key}"
+    if any(word in lower for word in ("url", "uri", "hook", "endpoint", "api", "base", "server", "service")):
+        return f"https://{lower.replace('_', '-')}.example.com/"
+    if any(word in lower for word in ("domain", "host")):
+        return f"{lower.replace('_', '-')}.example.com"
+    return f"test-{key}"
+
+
+def _put(target: dict[str, JSON], path: Sequence[str], value: JSON) -> None:
+    for key in path[:-1]:
+        if not isinstance(target.get(key), dict):
+            target[key] = {}
+        target = target[key]
+    target[path[-1]] = value
+
+
+def _get(data: JSON, path: Sequence[str]) -> JSON:
+    for key in path:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def _truthy(value: JSON) -> bool:
+    """JavaScript's truth of a JSON value ([] and {} are true)."""
+    return value not in (None, False, 0, "") or isinstance(value, (list, dict))
+
+
+def generate(rule: Template, converted: Converted) -> list[Generated]:
+    """The cases for one rule: the defaults, one per probed value, and a failing HTTP answer."""
+    configuration = tuple(rule.rule.configuration if rule.rule else ()) + tuple(
+        s for s in converted.secrets if not (rule.rule and s in rule.rule.configuration))
+    base = default_rule_input(configuration)
+    base["configuration"] = {key: config_value(key) for key in configuration}
+    answers = [dict(DEFAULT_ANSWER)]
+    cases = [Generated("defaults", base, {}, answers)]
+    paths = [path for path, _ in converted.probes]
+    for path, values in converted.probes:
+        objects = any(len(other) > len(path) and other[: len(path)] == path for other in paths)
+        default = _get(base, path)
+        for value in values:
+            if isinstance(value, bool) and value is not None and (objects or value == _truthy(default)):
+                continue  # a truth test flips the default's truth; `user.app_metadata`: its keys are probed
+            given = copy.deepcopy(base)
+            _put(given, path, value)
+            changed: dict[str, JSON] = {}
+            _put(changed, path, value)
+            cases.append(Generated(f"{'.'.join(path)} = {json.dumps(value)}", given, changed, answers))
+    if "request" in rule.code or "axios" in converted.code:
+        cases.append(Generated("defaults, the HTTP service fails", base, {}, [dict(FAILING_ANSWER)]))
+    return cases[:MAX_CASES]
+
+
+def to_event(g: Generated, secrets: Sequence[str]) -> dict[str, JSON]:
+    """The action's event for a generated case: the Actions defaults (the same login as the rule's defaults,
+    as Auth0 gives it to an action: a rule's user had properties an action's event.user has not), with the
+    case's change at its event place, and the configuration as secrets."""
+    moved: dict[str, JSON] = {}
+    context_to_event(g.changed.get("context", {}), moved)
+    if "user" in g.changed:
+        moved["user"] = g.changed["user"]
+    moved["secrets"] = g.rule_input["configuration"]
+    event: dict[str, JSON] = deep_merge(default_event("post-login", tuple(secrets)), moved)
+    return event
+
+
+def check(pairs: Sequence[tuple[Template, Template, Converted]], node: str | None = None) -> list[Checked]:
+    """Run every (rule, action, converted) pair side by side, in one Node process."""
+    templates: list[Template] = []
+    cases: list[Case] = []
+    plan: list[list[tuple[Generated, dict[str, JSON]]]] = []
+    for rule, action, converted in pairs:
+        templates.extend([rule, action])
+        secrets = action.action.secrets if action.action else ()
+        runs = []
+        for g in generate(rule, converted):
+            event = to_event(g, secrets)
+            runs.append((g, event))
+            cases.append(_case(rule, g.name, g.rule_input, g.http))
+            cases.append(_case(action, g.name, {"event": event, "cache": {}}, g.http))
+        plan.append(runs)
+    options = NodeOptions(node=node) if node else NodeOptions()
+    results = run_job(make_job(templates, cases, options), options.node)
+    out = []
+    at = 0
+    for (_rule, action, _converted), runs in zip(pairs, plan, strict=True):
+        differences: list[str] = []
+        written: list[dict[str, JSON]] = []
+        secrets = action.action.secrets if action.action else ()
+        for g, event in runs:
+            rule_result, action_result = results[at], results[at + 1]
+            at += 2
+            rule_effects = rule_side(rule_result, g.rule_input)
+            action_effects = action_side(action_result, event)
+            what = _differs(rule_effects, action_effects)
+            if what:
+                differences.append(f"case '{g.name}': {what}")
+            else:
+                written.append(_test_case(g, event, secrets, action_result))
+        block = yaml.safe_dump(written, sort_keys=False, allow_unicode=True, width=110) if written else None
+        out.append(Checked(len(runs), tuple(differences), block))
+    return out
+
+
+def _case(template: Template, name: str, inputs: dict[str, JSON], http: list[dict[str, JSON]]) -> Case:
+    return Case(template_id=template.id, path=template.path, name=name, line=template.code_line,
+                kind=template.kind, handler=None if template.kind == "rule" else "onExecutePostLogin",
+                input=inputs, modules={}, globals={}, api_stubs={}, timeout=CASE_TIMEOUT, expect={}, http=http)
+
+
+# ---- what each side did, in the same terms -------------------------------------------------------------
+
+def _outcome(result: dict[str, JSON], denied: str | None) -> JSON:
+    outcome = result.get("outcome")
+    if outcome in ("timeout", "crash", "syntax"):
+        problems = "; ".join(str(p.get("message")) for p in result.get("problems", []))
+        return {"did not finish": outcome, "why": problems}
+    if denied is not None:
+        return {"fails": denied}
+    error = result.get("error")
+    if error is None:
+        return "continues"
+    if error.get("code") or str(error.get("name", "")).startswith("Axios"):
+        return {"fails": "(an HTTP client error)"}  # request and axios word their own errors differently
+    if error.get("name") in RUNTIME_ERRORS:  # their messages name the code's own variables (context, event)
+        return {"fails": f"(a {error['name']})"}
+    return {"fails": error.get("message")}
+
+
+def _merged_metadata(start: JSON, writes: list[JSON]) -> JSON:
+    if not writes:
+        return None
+    out = dict(start or {})
+    for md in writes:
+        for key, value in (md or {}).items():
+            if value is None:
+                out.pop(key, None)
+            else:
+                out[key] = value
+    return out
+
+
+def _requests(result: dict[str, JSON]) -> list[JSON]:
+    return [{"method": r["method"], "url": r["url"], "body": r["body"],
+             "headers": {k: v for k, v in sorted(r["headers"].items()) if k not in CLIENT_HEADERS}}
+            for r in result.get("requests") or []]
+
+
+def rule_side(result: dict[str, JSON], given: dict[str, JSON]) -> dict[str, JSON]:
+    context = result.get("context") or {}
+    before = given["context"]
+    writes: dict[str, list[JSON]] = {"app_metadata": [], "user_metadata": []}
+    for call in result.get("calls", []):
+        args = call.get("args") or []
+        if call["call"] == "auth0.users.updateAppMetadata" and len(args) > 1:
+            writes["app_metadata"].append(args[1])
+        elif call["call"] == "auth0.users.updateUserMetadata" and len(args) > 1:
+            writes["user_metadata"].append(args[1])
+    mfa = context.get("multifactor") if context.get("multifactor") != before.get("multifactor") else None
+    redirect = context.get("redirect") if context.get("redirect") != before.get("redirect") else None
+    return {
+        "outcome": _outcome(result, None),
+        "ID token claims": {k: v for k, v in (context.get("idToken") or {}).items()
+                            if (before.get("idToken") or {}).get(k) != v},
+        "access token claims": {k: v for k, v in (context.get("accessToken") or {}).items()
+                                if (before.get("accessToken") or {}).get(k) != v},
+        "app_metadata": _merged_metadata(given["user"].get("app_metadata"), writes["app_metadata"]),
+        "user_metadata": _merged_metadata(given["user"].get("user_metadata"), writes["user_metadata"]),
+        "MFA": None if not isinstance(mfa, dict) else {
+            "provider": mfa.get("provider"), "allowRememberBrowser": mfa.get("allowRememberBrowser"),
+            "options": {k: v for k, v in mfa.items() if k not in ("provider", "allowRememberBrowser")}},
+        "redirect": redirect.get("url") if isinstance(redirect, dict) else redirect,
+        "HTTP requests": _requests(result),
+        "module calls": result.get("module_calls", []),
+    }
+
+
+def action_side(result: dict[str, JSON], event: dict[str, JSON]) -> dict[str, JSON]:
+    claims: dict[str, dict[str, JSON]] = {"idToken": {}, "accessToken": {}}
+    writes: dict[str, list[JSON]] = {"app_metadata": [], "user_metadata": []}
+    denied = mfa = redirect = None
+    for call in result.get("calls", []):
+        name, args = call["call"], list(call.get("args") or []) + [None, None]
+        if name in ("api.idToken.setCustomClaim", "api.accessToken.setCustomClaim") and args[1] is not None:
+            claims[name.split(".")[1]][str(args[0])] = args[1]
+        elif name == "api.user.setAppMetadata":
+            writes["app_metadata"].append({str(args[0]): args[1]})
+        elif name == "api.user.setUserMetadata":
+            writes["user_metadata"].append({str(args[0]): args[1]})
+        elif name == "api.access.deny" and denied is None:
+            denied = str(args[0])
+        elif name == "api.multifactor.enable":
+            opts = args[1] or {}
+            mfa = {"provider": args[0], "allowRememberBrowser": opts.get("allowRememberBrowser"),
+                   "options": opts.get("providerOptions") or {}}
+        elif name == "api.redirect.sendUserTo":
+            query = (args[1] or {}).get("query")
+            redirect = f"{args[0]}{'&' if '?' in str(args[0]) else '?'}{urlencode(query)}" if query else args[0]
+    user = event["user"]
+    return {
+        "outcome": _outcome(result, denied),
+        "ID token claims": claims["idToken"],
+        "access token claims": claims["accessToken"],
+        "app_metadata": _merged_metadata(user.get("app_metadata"), writes["app_metadata"]),
+        "user_metadata": _merged_metadata(user.get("user_metadata"), writes["user_metadata"]),
+        "MFA": mfa,
+        "redirect": redirect,
+        "HTTP requests": _requests(result),
+        "module calls": result.get("module_calls", []),
+    }
+
+
+def _show(value: JSON) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _differs(rule: dict[str, JSON], action: dict[str, JSON]) -> str | None:
+    """What differs first: the outcome, then (a login that continues) every effect, or (a login that
+    fails) what already went out: HTTP requests and module calls."""
+    keys = list(rule) if rule["outcome"] == "continues" else ["outcome", "HTTP requests", "module calls"]
+    for key in keys:
+        if rule[key] != action[key]:
+            return f"{key}: the rule gives {_show(rule[key])}, the action {_show(action[key])}"
+    return None
+
+
+# ---- the agreeing case as a test case of the action --------------------------------------------------
+
+def _diff(base: JSON, value: JSON) -> JSON:
+    if isinstance(base, dict) and isinstance(value, dict):
+        return {k: (_diff(base[k], v) if k in base else v) for k, v in value.items() if base.get(k) != v}
+    return value
+
+
+def _test_case(g: Generated, event: dict[str, JSON], secrets: Sequence[str],
+               result: dict[str, JSON]) -> dict[str, JSON]:
+    case: dict[str, JSON] = {"name": f"same as the rule: {g.name}"}
+    changed = _diff(default_event("post-login", tuple(secrets)), event)
+    if changed:
+        case["event"] = changed
+    case["http"] = copy.deepcopy(g.http)  # no YAML anchors: each case reads on its own
+    expect: dict[str, JSON] = {"calls": [{c["call"]: c.get("args") or []} for c in result.get("calls", [])]}
+    error = result.get("error")
+    if error is not None:
+        expect["error"] = error.get("message")
+    if result.get("module_calls"):
+        expect["module_calls"] = [{c["call"]: c.get("args") or []} for c in result["module_calls"]]
+    requests = _requests(result)
+    if requests:
+        expect["requests"] = requests
+    case["expect"] = expect
+    return case
