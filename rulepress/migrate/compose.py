@@ -84,6 +84,8 @@ def note(template: Template, converted: Converted, secrets: Sequence[str]) -> li
     if secrets:
         names = ", ".join(f"`{s}`" for s in secrets)
         lines[0] += f" The rule's configuration keys are this action's secrets: {names}."
+    for name, version, source in converted.pinned:
+        lines.append(f"> The rule required `{name}` without a version; it is pinned to {version}, {source}.")
     if converted.todos:
         lines.append(f"> {len(converted.todos)} place(s) still need a person: see the `TODO(migrate)` "
                      f"comments in the code.")

@@ -25,14 +25,14 @@ import yaml
 from rulepress.catalogue.model import Template
 from rulepress.migrate.node import Converted
 from rulepress.migrate.testcases import context_to_event
-from rulepress.testing.cases import Case
+from rulepress.testing.cases import AUTH0_DEFAULTS, Case
 from rulepress.testing.defaults import deep_merge, default_event, default_rule_input
 from rulepress.testing.node import NodeOptions, make_job, run_job
 
 JSON = Any
 
 MAX_CASES = 16  # per rule
-CASE_TIMEOUT = 5.0  # seconds per side: every answer is immediate, so only a hang runs this long
+CASE_TIMEOUT = 1.5  # seconds per side: every answer is immediate (ms), so only a hang runs this long
 DEFAULT_ANSWER: dict[str, JSON] = {"status": 200, "json": {}}
 FAILING_ANSWER: dict[str, JSON] = {"status": 500, "body": "upstream error"}
 #: errors JavaScript itself throws: compared by kind, their message quotes the code
@@ -95,6 +95,7 @@ def generate(rule: Template, converted: Converted) -> list[Generated]:
         s for s in converted.secrets if not (rule.rule and s in rule.rule.configuration))
     base = default_rule_input(configuration)
     base["configuration"] = {key: config_value(key) for key in configuration}
+    base["auth0"] = dict(AUTH0_DEFAULTS)
     answers = [dict(DEFAULT_ANSWER)]
     cases = [Generated("defaults", base, {}, answers)]
     paths = [path for path, _ in converted.probes]

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -37,6 +41,7 @@ class Converted:
     throws: bool = False  # some callback(err) became `throw err`
     deny_prefixes: tuple[str, ...] = ()  # the literal start of each api.access.deny message
     probes: tuple[tuple[tuple[str, ...], tuple[Any, ...]], ...] = ()  # input paths and values to try
+    pinned: tuple[tuple[str, str, str], ...] = ()  # (module, version, where the version came from)
     error_line: int = 0
     error: str = ""
     bug: bool = False  # the error is rulepress's own (exit 3), not something in the rule
@@ -46,12 +51,56 @@ def find_node() -> str:
     return jscheck.find_node("rulepress migrate runs in Node")
 
 
+_UNVERSIONED_RE = re.compile(r"""\brequire\(\s*['"]((?:@[\w.-]+/)?[\w.-]+)['"]\s*\)""")
+
+
+def pins(codes: Sequence[str]) -> dict[str, dict[str, str]]:
+    """A version for each npm module the rules require without one: the Rules sandbox's version where it
+    had the module (rules_sandbox.json), else the newest release on the npm registry today (asked with
+    `npm view`; when npm cannot answer, the require stays a TODO). -> name -> {version, source}"""
+    table = json.loads(resources.files("rulepress").joinpath("testing/rules_sandbox.json").read_text("utf-8"))
+    sandbox = {g["module"]: g["version"] for g in table["globals"].values() if g.get("version")}
+    names = sorted({m for code in codes for m in _UNVERSIONED_RE.findall(code)} - NODE_BUILTINS)
+    out: dict[str, dict[str, str]] = {}
+    ask = []
+    for name in names:
+        if name in sandbox:
+            out[name] = {"version": sandbox[name], "source": "the version the Rules sandbox had"}
+        else:
+            ask.append(name)
+    npm = shutil.which("npm")
+    if npm and ask:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for name, version in zip(ask, pool.map(lambda n: _npm_latest(npm, n), ask), strict=True):
+                if version:
+                    out[name] = {"version": version,
+                                 "source": f"the newest release on npm on {date.today().isoformat()}"}
+    return out
+
+
+def _npm_latest(npm: str, name: str) -> str | None:
+    try:
+        done = subprocess.run([npm, "view", name, "version"], capture_output=True, text=True, timeout=30,
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    version = done.stdout.strip()
+    return version if done.returncode == 0 and re.fullmatch(r"\d+\.\d+\.\d+", version) else None
+
+
+#: Node's own modules a rule may require (transform.js knows them all; these are not asked of npm)
+NODE_BUILTINS = frozenset({"assert", "buffer", "child_process", "crypto", "dns", "events", "fs", "http", "https",
+                           "net", "os", "path", "querystring", "stream", "string_decoder", "timers", "tls", "url",
+                           "util", "zlib"})
+
+
 def transform(items: Sequence[tuple[str, str]], node_modules: Path, node: str | None = None) -> list[Converted]:
     """Migrate every (id, rule code) pair in one Node process; answers come back in the same order."""
     if not items:
         return []
     script = resources.files("rulepress").joinpath("migrate/transform.js")
-    payload = json.dumps([{"id": i, "code": code} for i, code in items])
+    pinned = pins([code for _, code in items])
+    payload = json.dumps([{"id": i, "code": code, "pins": pinned} for i, code in items])
     env = {**os.environ, "NODE_PATH": str(node_modules)}
     with resources.as_file(script) as script_path:
         proc = subprocess.run([node or find_node(), str(script_path)], input=payload, text=True,
@@ -69,5 +118,6 @@ def transform(items: Sequence[tuple[str, str]], node_modules: Path, node: str | 
             tuple(Todo(t["idiom"], t["section"], int(t["line"])) for t in raw["todos"]),
             bool(raw.get("denies")), bool(raw.get("throws")), tuple(raw.get("deny_prefixes", [])),
             tuple((tuple(p["path"]), tuple(p["values"])) for p in raw.get("probes", [])),
+            tuple((p["name"], p["version"], p["source"]) for p in raw.get("pinned", [])),
         ))
     return out

@@ -153,7 +153,9 @@ function walk(node, visit) {
 }
 
 class Migration {
-  constructor(code) {
+  constructor(code, pins) {
+    this.pins = pins || {}; // module required without a version -> {version, source} (decided in Python)
+    this.pinned = [];
     this.src = '(' + code + '\n)';
     this.offset = 1; // characters added before the rule's code
     this.ast = acorn.parse(this.src, { ecmaVersion: 2022, sourceType: 'script', locations: true,
@@ -321,8 +323,10 @@ class Migration {
         this.todo(call, 'require(' + quote(arg.value) + ')', S.deps);
         continue;
       }
-      const [, name, version, subpath] = m;
+      const [, name, given, subpath] = m;
       const core = builtinModules.includes(name) || name.startsWith('node:');
+      const pin = !given && !core && Object.prototype.hasOwnProperty.call(this.pins, name) ? this.pins[name] : null;
+      const version = given || (pin && pin.version);
       if (name === 'request') {
         this.bindRequest(call);
         continue;
@@ -340,6 +344,7 @@ class Migration {
         continue;
       }
       this.dependencies.set(name, version);
+      if (pin && !this.pinned.some((p) => p.name === name)) this.pinned.push({ name, ...pin });
       this.edit(arg, quote(name + (subpath || '')));
       this.hoistRequire(call);
     }
@@ -498,6 +503,22 @@ class Migration {
     this.convertNodeCallback(stmt, cb, (indent) => 'await axios(' + this.axiosConfig(method, options, indent) + ')',
       (res) => res + '.data');
   }
+  // Parameters of `cb` that shadow a name of an enclosing scope: each gets a fresh name, at its declaration
+  // and every reference. -> Map(param node -> new name)
+  renameShadowing(cb, params) {
+    const cbScope = this.scopes.acquire(cb, true);
+    const renamed = new Map();
+    for (const p of params) {
+      if (!p) continue;
+      let shadows = p.name === 'event' || p.name === 'api'; // the handler's own parameters
+      for (let scope = cbScope.upper; scope && !shadows; scope = scope.upper) shadows = scope.set.has(p.name);
+      if (!shadows) continue;
+      const fresh = this.freshName(p.name);
+      renamed.set(p, fresh);
+      for (const ref of cbScope.set.get(p.name).references) this.edit(ref.identifier, fresh);
+    }
+    return renamed;
+  }
   // `f(..., function (err, a, b) { BODY })` as a statement -> `a = await <call>` and BODY after it.
   // `valueOf(res)` gives the expression for the third parameter (request's body), if any.
   convertNodeCallback(stmt, cb, callText, valueOf) {
@@ -511,7 +532,13 @@ class Migration {
     const used = (p) => p && cbScope.set.get(p.name).references.length > 0;
     const bodyUsed = used(bodyP) && valueOf;
     const errName = errP ? errP.name : this.freshName('err');
-    const resName = resP ? resP.name : this.freshName('response');
+    // inlined, a parameter shadowing an outer name (nested callbacks both naming theirs `response`) would be
+    // declared twice in one scope: it gets a fresh name
+    const renamed = this.renameShadowing(cb, [errP, resP, bodyP]);
+    const out$ = (p, name) => (p && renamed.get(p)) || name;
+    const errOut = out$(errP, errName);
+    const resName = resP ? out$(resP, resP.name) : this.freshName('response');
+    const bodyName = bodyP ? out$(bodyP, bodyP.name) : null;
     const needRes = used(resP) || bodyUsed;
     this.edit(stmt, () => {
       const indent = this.indentOf(stmt);
@@ -524,7 +551,7 @@ class Migration {
         // `if (err) return callback(err);`: an error just fails the login, as a throw does
         const plain = callText(indent);
         out.push(needRes ? 'const ' + resName + ' = ' + plain + ';' : plain + ';');
-        if (bodyUsed) out.push(indent + 'const ' + bodyP.name + ' = ' + valueOf(resName) + ';');
+        if (bodyUsed) out.push(indent + 'const ' + bodyName + ' = ' + valueOf(resName) + ';');
         const rest = this.blockInner(cb.body, indent, first.end);
         if (rest) out.push(indent + rest);
       } else if (errorFirst && this.terminates(first.consequent)) {
@@ -533,24 +560,24 @@ class Migration {
         out.push(needRes ? 'let ' + resName + ';' : '');
         out.push(indent + 'try {');
         out.push(indent + '  ' + (needRes ? resName + ' = ' : '') + call + ';');
-        out.push(indent + '} catch (' + errName + ') {');
+        out.push(indent + '} catch (' + errOut + ') {');
         out.push(indent + '  ' + (cons.type === 'BlockStatement' ?
           this.blockInner(cons, indent + '  ') : this.reindent(this.text(cons), this.indentOf(cons), indent + '  ')));
         out.push(indent + '}');
-        if (bodyUsed) out.push(indent + 'const ' + bodyP.name + ' = ' + valueOf(resName) + ';');
+        if (bodyUsed) out.push(indent + 'const ' + bodyName + ' = ' + valueOf(resName) + ';');
         const rest = this.blockInner(cb.body, indent, first.end);
         if (rest) out.push(indent + rest);
       } else {
         const caught = this.freshName('error');
-        out.push('let ' + errName + ' = null;');
+        out.push('let ' + errOut + ' = null;');
         out.push(indent + 'let ' + resName + ';');
         out.push(indent + 'try {');
         out.push(indent + '  ' + resName + ' = ' + call + ';');
         out.push(indent + '} catch (' + caught + ') {');
-        out.push(indent + '  ' + errName + ' = ' + caught + ';');
+        out.push(indent + '  ' + errOut + ' = ' + caught + ';');
         out.push(indent + '}');
         if (bodyUsed) {
-          out.push(indent + 'const ' + bodyP.name + ' = ' + resName + ' ? ' + valueOf(resName) + ' : undefined;');
+          out.push(indent + 'const ' + bodyName + ' = ' + resName + ' ? ' + valueOf(resName) + ' : undefined;');
         }
         if (stmts.length) out.push(indent + this.blockInner(cb.body, indent));
       }
@@ -1272,6 +1299,7 @@ class Migration {
       deny_prefixes: [...this.denyPrefixes].sort(),
       throws: Boolean(this.throws),
       probes,
+      pinned: this.pinned,
     };
   }
 
@@ -1356,7 +1384,7 @@ class Migration {
 
 function migrate(item) {
   try {
-    const result = new Migration(item.code).run();
+    const result = new Migration(item.code, item.pins).run();
     // the output must itself be a module that compiles
     try {
       require('vm').compileFunction(result.code, ['exports', 'require', 'module'], { filename: 'action.js' });
