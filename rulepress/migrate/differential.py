@@ -31,7 +31,7 @@ from rulepress.testing.node import NodeOptions, make_job, run_job
 
 JSON = Any
 
-MAX_CASES = 16  # per rule
+MAX_CASES = 24  # per rule
 CASE_TIMEOUT = 1.5  # seconds per side: every answer is immediate (ms), so only a hang runs this long
 DEFAULT_ANSWER: dict[str, JSON] = {"status": 200, "json": {}}
 FAILING_ANSWER: dict[str, JSON] = {"status": 500, "body": "upstream error"}
@@ -110,8 +110,9 @@ def generate(rule: Template, converted: Converted) -> list[Generated]:
             changed: dict[str, JSON] = {}
             _put(changed, path, value)
             cases.append(Generated(f"{'.'.join(path)} = {json.dumps(value)}", given, changed, answers))
-    if "request" in rule.code or "axios" in converted.code:
-        cases.append(Generated("defaults, the HTTP service fails", base, {}, [dict(FAILING_ANSWER)]))
+    if "request" in rule.code or "axios" in converted.code:  # each case again, the service failing
+        cases += [Generated(f"{g.name}, the HTTP service fails", g.rule_input, g.changed, [dict(FAILING_ANSWER)])
+                  for g in list(cases)]
     return cases[:MAX_CASES]
 
 
