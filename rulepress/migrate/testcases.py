@@ -276,6 +276,8 @@ def context_to_event(context: dict[str, JSON], event: dict[str, JSON], notes: li
                     for gk, gv in rv.items():
                         if gk in _GEOIP_KEYS:
                             _put(event, ("request", "geoip", _GEOIP_KEYS[gk]), gv)
+                elif rk == "geoip":  # no geoip at all (null, false): the same in the event
+                    _put(event, ("request", "geoip"), rv)
                 elif rk in _REQUEST_KEYS:
                     _put(event, ("request", _REQUEST_KEYS[rk]), rv)
                 else:
