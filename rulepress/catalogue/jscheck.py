@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -31,10 +32,10 @@ def find_node(why: str = "rulepress checks JavaScript with Node") -> str:
 _SCRIPT = resources.files("rulepress.catalogue").joinpath("js/syntax_check.js")
 
 
-def check(codes: Sequence[Code], node: str | None = None) -> list[Problem]:
+def check(codes: Sequence[Code], node: str | None = None, *, names: bool = True) -> list[Problem]:
     """Compile every code block (never run it) in one Node process and report syntax problems at their
-    markdown lines. Each code goes to Node's stdin framed as a line "number kind length" and that many
-    bytes of UTF-8."""
+    markdown lines; with `names`, also every unbound name an action reads (`unbound_names`). Each code goes
+    to Node's stdin framed as a line "number kind length" and that many bytes of UTF-8."""
     if not codes:
         return []
     frames = []
@@ -56,4 +57,34 @@ def check(codes: Sequence[Code], node: str | None = None) -> list[Problem]:
         line = code.line + max(int(item["line"]), 1) - 1
         problems.append(Problem(code.path, line, item["message"],
                                 "warning" if item["severity"] == "warning" else "error"))
+    broken = {p.path for p in problems if p.severity == "error"}
+    if names:
+        problems.extend(unbound_names([c for c in codes if c.kind == "action" and c.path not in broken],
+                                      node))
     return problems
+
+
+_UNBOUND = resources.files("rulepress.catalogue").joinpath("js/unbound_names.js")
+
+
+def unbound_names(codes: Sequence[Code], node: str | None = None) -> list[Problem]:
+    """Every name an action reads that is neither declared, required nor a global of its Node runtime: an
+    error (a warning in a draft, as every problem of a draft). Parsed with rulepress's own Node packages
+    (acorn, eslint-scope; installed once per machine), never run."""
+    if not codes:
+        return []
+    from rulepress import node_packages
+
+    modules = node_packages.node_modules()
+    payload = json.dumps([c.text for c in codes]).encode("utf-8")
+    with resources.as_file(_UNBOUND) as script:
+        try:
+            done = subprocess.run([node or find_node(), str(script)], input=payload, capture_output=True,
+                                  check=False, env={**os.environ, "NODE_PATH": str(modules)})
+        except OSError as exc:
+            raise UserError(f"the unbound-name check could not start Node: {exc}") from None
+    if done.returncode != 0:
+        err = done.stderr.decode("utf-8", "replace")
+        raise UserError(f"the unbound-name check failed to run in Node: {err.strip()[-500:]}")
+    return [Problem(codes[item["i"]].path, codes[item["i"]].line + max(int(item["line"]), 1) - 1, item["message"])
+            for item in json.loads(done.stdout)]

@@ -13,8 +13,8 @@ from rulepress.catalogue.template import parse_template
 from rulepress.errors import UsageError
 from rulepress.files import write_atomic
 from rulepress.migrate.migration import EXIT_MANUAL, Outcome, Source, migrate_sources, source_for
-from rulepress.migrate.packages import node_modules as find_node_modules
 from rulepress.migrate.report import status, table
+from rulepress.node_packages import node_modules as find_node_modules
 
 DESCRIPTION = (
     "Migrate a legacy rule to a post-login action template, on the syntax tree. Writes rules/<id>-action.md "

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,8 @@ MAX_CASES = 24  # per rule
 CASE_TIMEOUT = 1.5  # seconds per side: every answer is immediate (ms), so only a hang runs this long
 DEFAULT_ANSWER: dict[str, JSON] = {"status": 200, "json": {}}
 FAILING_ANSWER: dict[str, JSON] = {"status": 500, "body": "upstream error"}
+#: a rule that calls out over HTTP (the request module, as a global or required)
+HTTP_CALL = re.compile(r"\brequest\s*(?:\.\s*(?:get|post|put|patch|del|delete|head)\s*)?\(|require\(\s*['\"]request")
 #: errors JavaScript itself throws: compared by kind, their message quotes the code
 RUNTIME_ERRORS = frozenset({"TypeError", "ReferenceError", "RangeError", "SyntaxError"})
 #: headers an HTTP client adds by itself (request and axios differ there); the others are compared
@@ -97,22 +100,41 @@ def generate(rule: Template, converted: Converted) -> list[Generated]:
     base["configuration"] = {key: config_value(key) for key in configuration}
     base["auth0"] = dict(AUTH0_DEFAULTS)
     answers = [dict(DEFAULT_ANSWER)]
-    cases = [Generated("defaults", base, {}, answers)]
     paths = [path for path, _ in converted.probes]
+    tries: list[tuple[tuple[str, ...], JSON]] = []  # (path, value) for every probe worth a case
     for path, values in converted.probes:
         objects = any(len(other) > len(path) and other[: len(path)] == path for other in paths)
         default = _get(base, path)
         for value in values:
-            if isinstance(value, bool) and value is not None and (objects or value == _truthy(default)):
+            if isinstance(value, bool) and (objects or value == _truthy(default)):
                 continue  # a truth test flips the default's truth; `user.app_metadata`: its keys are probed
-            given = copy.deepcopy(base)
+            tries.append((path, value))
+
+    def case(name: str, changes: list[tuple[tuple[str, ...], JSON]], http: list[dict[str, JSON]]) -> Generated:
+        given = copy.deepcopy(base)
+        changed: dict[str, JSON] = {}
+        for path, value in changes:
             _put(given, path, value)
-            changed: dict[str, JSON] = {}
-            _put(changed, path, value)
-            cases.append(Generated(f"{'.'.join(path)} = {json.dumps(value)}", given, changed, answers))
-    if "request" in rule.code or "axios" in converted.code:  # each case again, the service failing
-        cases += [Generated(f"{g.name}, the HTTP service fails", g.rule_input, g.changed, [dict(FAILING_ANSWER)])
-                  for g in list(cases)]
+            _put(changed, path, copy.deepcopy(value))
+        return Generated(name, given, changed, http)
+
+    # the defaults, each condition's values alone, then every condition at its first value together (a gate
+    # such as `if (context.clientID !== 'abc') return` hides the conditions behind it), and the others there
+    # (a flipped truth test stays at the default there: it is tried on top, as the other values are)
+    firsts = list({path: (path, value) for path, value in reversed(tries)
+                   if not isinstance(value, bool)}.values())[::-1]
+    cases = [case("defaults", [], answers)]
+    cases += [case(f"{'.'.join(path)} = {json.dumps(value)}", [(path, value)], answers) for path, value in tries]
+    if len(firsts) > 1 or (firsts and len(tries) > len(firsts)):
+        cases.append(case("every condition at its first value", firsts, answers))
+        cases += [case(f"every condition at its first value, {'.'.join(path)} = {json.dumps(value)}",
+                       [*firsts, (path, value)], answers) for path, value in tries if (path, value) not in firsts]
+    if "axios" in converted.code or HTTP_CALL.search(rule.code):  # the service failing: these first, the rest
+        ordered = [cases[0], *([c for c in cases if c.name == "every condition at its first value"]),
+                   *[c for c in cases[1:] if c.name != "every condition at its first value"]]
+        fails = [Generated(f"{g.name}, the HTTP service fails", g.rule_input, g.changed, [dict(FAILING_ANSWER)])
+                 for g in ordered]
+        cases = [*cases[: MAX_CASES // 2], *fails][:MAX_CASES]
     return cases[:MAX_CASES]
 
 
@@ -235,15 +257,35 @@ def rule_side(result: dict[str, JSON], given: dict[str, JSON]) -> dict[str, JSON
             "provider": mfa.get("provider"), "allowRememberBrowser": mfa.get("allowRememberBrowser"),
             "options": {k: v for k, v in mfa.items() if k not in ("provider", "allowRememberBrowser")}},
         "redirect": redirect.get("url") if isinstance(redirect, dict) else redirect,
+        "SAML response": _rule_saml(context.get("samlConfiguration"), before.get("samlConfiguration"),
+                                    result.get("user") or {}),
         "HTTP requests": _requests(result),
         "module calls": result.get("module_calls", []),
     }
+
+
+def _rule_saml(after: JSON, before: JSON, user: dict[str, JSON]) -> JSON:
+    """What a rule changed in context.samlConfiguration: each mapped attribute with the profile value it
+    reads, and the other settings."""
+    after = after if isinstance(after, dict) else {}
+    before = before if isinstance(before, dict) else {}
+    out: dict[str, JSON] = {}
+    mappings = after.get("mappings") if isinstance(after.get("mappings"), dict) else {}
+    old = before.get("mappings") if isinstance(before.get("mappings"), dict) else {}
+    for attr, path in mappings.items():
+        if old.get(attr) != path:
+            out[f"attribute {attr}"] = _get(user, str(path).split(".")) if isinstance(path, str) else None
+    for key, value in after.items():
+        if key != "mappings" and before.get(key) != value:
+            out[key] = value
+    return out or None
 
 
 def action_side(result: dict[str, JSON], event: dict[str, JSON]) -> dict[str, JSON]:
     claims: dict[str, dict[str, JSON]] = {"idToken": {}, "accessToken": {}}
     writes: dict[str, list[JSON]] = {"app_metadata": [], "user_metadata": []}
     denied = mfa = redirect = None
+    saml: dict[str, JSON] = {}
     for call in result.get("calls", []):
         name, args = call["call"], list(call.get("args") or []) + [None, None]
         if name in ("api.idToken.setCustomClaim", "api.accessToken.setCustomClaim") and args[1] is not None:
@@ -258,6 +300,11 @@ def action_side(result: dict[str, JSON], event: dict[str, JSON]) -> dict[str, JS
             opts = args[1] or {}
             mfa = {"provider": args[0], "allowRememberBrowser": opts.get("allowRememberBrowser"),
                    "options": opts.get("providerOptions") or {}}
+        elif name == "api.samlResponse.setAttribute":
+            saml[f"attribute {args[0]}"] = args[1]
+        elif name.startswith("api.samlResponse.set"):
+            setting = name.removeprefix("api.samlResponse.set")
+            saml[setting[:1].lower() + setting[1:]] = args[0]
         elif name == "api.redirect.sendUserTo":
             query = (args[1] or {}).get("query")
             redirect = f"{args[0]}{'&' if '?' in str(args[0]) else '?'}{urlencode(query)}" if query else args[0]
@@ -270,6 +317,7 @@ def action_side(result: dict[str, JSON], event: dict[str, JSON]) -> dict[str, JS
         "user_metadata": _merged_metadata(user.get("user_metadata"), writes["user_metadata"]),
         "MFA": mfa,
         "redirect": redirect,
+        "SAML response": saml or None,
         "HTTP requests": _requests(result),
         "module calls": result.get("module_calls", []),
     }

@@ -37,6 +37,7 @@ _CONTEXT_PLACES: dict[str, tuple[str, ...]] = {
     "authentication": ("authentication",),
     "authorization": ("authorization",),
     "organization": ("organization",),
+    "riskAssessment": ("authentication", "riskAssessment"),
 }
 _REQUEST_KEYS = {"ip": "ip", "hostname": "hostname", "query": "query", "body": "body",
                  "userAgent": "user_agent", "language": "language", "method": "method"}
@@ -282,8 +283,11 @@ def context_to_event(context: dict[str, JSON], event: dict[str, JSON], notes: li
                     _put(event, ("request", _REQUEST_KEYS[rk]), rv)
                 else:
                     said.append(f"input context.request.{rk} has no action equivalent")
-        elif key == "stats" and isinstance(value, dict) and "loginsCount" in value:
-            _put(event, ("stats", "logins_count"), value["loginsCount"])
+        elif key == "stats" and isinstance(value, dict):
+            if "loginsCount" in value:
+                _put(event, ("stats", "logins_count"), value["loginsCount"])
+        elif key == "stats":  # no stats at all (null, false): the same in the event
+            _put(event, ("stats",), value)
         elif key in _OUTPUT_CONTEXT:
             continue  # what a rule writes; an action starts without it
         else:

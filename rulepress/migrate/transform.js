@@ -31,6 +31,7 @@ const S = {
   metadata: 'Convert user metadata updates',
   mgmt: 'Convert other Management API calls',
   redirects: 'Convert redirects',
+  saml: 'Convert SAML attribute mappings',
   sso: 'Convert current SSO clients references',
   limits: 'Understand limitations',
 };
@@ -62,6 +63,19 @@ const CONTEXT_MAP = {
   authentication: 'event.authentication',
   authorization: 'event.authorization',
   organization: 'event.organization',
+  riskAssessment: 'event.authentication.riskAssessment',
+};
+// context.samlConfiguration.<key> = v -> api.samlResponse.<setter>(v) ("Convert SAML attribute mappings")
+const SAML_SETTERS = {
+  audience: 'setAudience', recipient: 'setRecipient', destination: 'setDestination', issuer: 'setIssuer',
+  lifetimeInSeconds: 'setLifetimeInSeconds', signResponse: 'setSignResponse',
+  nameIdentifierFormat: 'setNameIdentifierFormat', nameIdentifierProbes: 'setNameIdentifierProbes',
+  createUpnClaim: 'setCreateUpnClaim', passthroughClaimsWithNoMapping: 'setPassthroughClaimsWithNoMapping',
+  mapUnknownClaimsAsIs: 'setMapUnknownClaimsAsIs', mapIdentities: 'setMapIdentities',
+  signatureAlgorithm: 'setSignatureAlgorithm', digestAlgorithm: 'setDigestAlgorithm',
+  includeAttributeNameFormat: 'setIncludeAttributeNameFormat', encryptionCert: 'setEncryptionCert',
+  encryptionPublicKey: 'setEncryptionPublicKey', cert: 'setCert', key: 'setKey', signingCert: 'setSigningCert',
+  authnContextClassRef: 'setAuthnContextClassRef',
 };
 const REQUEST_MAP = {
   ip: 'ip', hostname: 'hostname', query: 'query', body: 'body', userAgent: 'user_agent',
@@ -76,7 +90,6 @@ const CONTEXT_TODO = {
   sso: ['context.sso', S.sso],
   primaryUser: ['context.primaryUser (linked accounts)', S.limits],
   connectionOptions: ['context.connectionOptions', S.limits],
-  samlConfiguration: ['context.samlConfiguration', S.context],
   jwtConfiguration: ['context.jwtConfiguration', S.context],
 };
 const REQUEST_METHODS = { get: 'GET', post: 'POST', put: 'PUT', patch: 'PATCH', del: 'DELETE',
@@ -1004,6 +1017,10 @@ class Migration {
         this.convertRedirect(m);
         continue;
       }
+      if (key === 'samlConfiguration') {
+        this.convertSaml(m);
+        continue;
+      }
       const written = (parent.type === 'AssignmentExpression' && parent.left === m);
       if (written) {
         this.todo(m, 'assignment to context.' + key, S.context);
@@ -1018,6 +1035,7 @@ class Migration {
         this.convertRequestContext(m);
       } else if (key === 'stats') {
         if (propName(parent) === 'loginsCount' && parent.object === m) this.edit(parent, 'event.stats.logins_count');
+        else if (usedForTruth(m)) this.edit(m, 'event.stats');
         else this.todo(m, 'context.stats', S.context);
       } else if (key in CONTEXT_TODO) {
         const [idiom, section] = CONTEXT_TODO[key];
@@ -1026,6 +1044,42 @@ class Migration {
         this.todo(m, 'context.' + (key || '[…]'), S.context);
       }
     }
+  }
+  // `context.samlConfiguration.mappings = {attr: 'profile.path', ...}`, `….mappings[attr] = 'path'` ->
+  // api.samlResponse.setAttribute(attr, event.user.<path>) per attribute; `….<key> = v` -> the setter.
+  convertSaml(m) {
+    const p = m.parent;
+    const key = p.type === 'MemberExpression' && p.object === m ? propName(p) : null;
+    const assigned = (node) => node.parent.type === 'AssignmentExpression' && node.parent.left === node &&
+      node.parent.operator === '=' && node.parent.parent.type === 'ExpressionStatement';
+    const isText = (node) => node && node.type === 'Literal' && typeof node.value === 'string';
+    const profile = (path) => 'event.user' + path.split('.').map((k, i) => (i === 0 ? '.' : '?.') +
+      (/^[A-Za-z_$][\w$]*$/.test(k) ? k : '[' + quote(k) + ']').replace(/^\?\.\[/, '?.[').replace(/^\.\[/, '[')).join('');
+    const setAttribute = (attr, path) => 'api.samlResponse.setAttribute(' + quote(attr) + ', ' + profile(path) + ');';
+    if (key === 'mappings' && assigned(p)) {
+      const value = p.parent.right;
+      const entries = value.type === 'ObjectExpression' && value.properties.every((q) => q.type === 'Property' &&
+        !q.computed && q.kind === 'init' && isText(q.value) && (isIdent(q.key) || isText(q.key)))
+        ? value.properties.map((q) => [isIdent(q.key) ? q.key.name : q.key.value, q.value.value]) : null;
+      if (entries) {
+        const stmt = p.parent.parent;
+        this.edit(stmt, () => entries.map(([attr, path]) => setAttribute(attr, path)).join('\n' + this.indentOf(stmt)));
+        return;
+      }
+    } else if (key === 'mappings') {
+      const q = p.parent;
+      const attr = q.type === 'MemberExpression' && q.object === p ? propName(q) : null;
+      if (attr !== null && assigned(q) && isText(q.parent.right)) {
+        this.edit(q.parent.parent, setAttribute(attr, q.parent.right.value));
+        return;
+      }
+    } else if (key && SAML_SETTERS[key] && assigned(p)) {
+      const right = p.parent.right;
+      this.edit(p.parent.parent, () => 'api.samlResponse.' + SAML_SETTERS[key] + '(' + this.text(right) + ');');
+      return;
+    }
+    this.todo(m, 'context.samlConfiguration' + (key ? '.' + key : '') + ' other than assigned mappings or settings',
+      S.saml);
   }
   convertRequestContext(m) {
     const p = m.parent;

@@ -80,14 +80,14 @@ def _needs_real_modules(templates: Sequence[Template], cases: Sequence[Case]) ->
     """A case with HTTP answers, or an action depending on a package rulepress has at that exact version."""
     if any(c.http is not None for c in cases):
         return True
-    from rulepress.migrate import packages
+    from rulepress import node_packages as packages
 
     have = packages.wanted()
     return any(have.get(name) == version for t in templates if t.action for name, version in t.action.dependencies)
 
 
 def _real_modules() -> dict[str, JSON]:
-    from rulepress.migrate import packages
+    from rulepress import node_packages as packages
 
     return {"modules_dir": str(packages.node_modules()), "installed": packages.wanted()}
 

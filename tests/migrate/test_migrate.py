@@ -18,8 +18,8 @@ from rulepress.catalogue.build import build, load_catalogue
 from rulepress.catalogue.rulesjson import read_entries
 from rulepress.cli import main
 from rulepress.migrate.node import Converted, transform
-from rulepress.migrate.packages import node_modules
 from rulepress.migrate.testcases import convert_blocks
+from rulepress.node_packages import node_modules
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "rules"
@@ -80,7 +80,7 @@ def test_todo_lines_point_at_the_rule_file(tmp_path: Path, capsys: pytest.Captur
     code, out, _ = run_cli(capsys, "rules/scope-by-role.md", "--root", str(root))
     assert code == 4
     assert out.splitlines()[:3] == [
-        "rules/scope-by-role.md -> rules/scope-by-role-action.md: manual; same as the rule on 2/4 generated cases; "
+        "rules/scope-by-role.md -> rules/scope-by-role-action.md: manual; same as the rule on 1/2 generated cases; "
         "1 test case(s) not convertible",
         '  rules/scope-by-role.md:14: TODO(migrate) context.accessToken.scope — see "Convert custom claims '
         'in tokens"',
@@ -111,9 +111,9 @@ def test_report_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert out == (
         "rule                   result    tests  same  needs a person\n"
         "---------------------  --------  -----  ----  --------------\n"
-        "deny-unverified-email  complete  3/3    3/3   -\n"
+        "deny-unverified-email  complete  3/3    5/5   -\n"
         "sso-client-list        manual    0/1    0/2   context.sso\n"
-        "terms-redirect         manual    1/1    8/8   the 'redirect-callback' protocol (continue after a redirect)\n"
+        "terms-redirect         manual    1/1    6/6   the 'redirect-callback' protocol (continue after a redirect)\n"
         "1 of 3 rule(s) migrate with no TODO; 2 of 3 with tests pass their converted tests; "
         "13 generated case(s) run on both sides, 2 differ; 1 complete (nothing left for a person)\n"
     )
@@ -126,13 +126,19 @@ def test_every_fixture_migrates_validates_and_is_measured(tmp_path: Path,
     root = make_root(tmp_path)
     code, out, _ = run_cli(capsys, "--all", "--root", str(root))
     assert code == 4  # four fixtures need a person on purpose
-    # every output parses and passes the strict build, rules and actions together
-    templates = load_catalogue(root, strict=True)
-    assert len([t for t in templates if t.kind == "action"]) == 16
+    # every output builds, rules and actions together: a TODO output as a draft (its unbound names and other
+    # problems are warnings), a complete one passes the strict build too
+    load_catalogue(root)  # raises on any error
+    assert len(list((root / "rules").glob("*-action.md"))) == 16
+    drafts = [p for p in (root / "rules").glob("*-action.md") if "\ndeploy: false\n" in p.read_text("utf-8")]
+    assert len(drafts) == 4
+    for path in drafts:
+        path.unlink()
+    assert len([t for t in load_catalogue(root, strict=True) if t.kind == "action"]) == 12
     code, out, _ = run_cli(capsys, "--all", "--report", "--root", str(root))
     assert out.splitlines()[-1] == (
         "12 of 16 rule(s) migrate with no TODO; 13 of 15 with tests pass their converted tests; "
-        "57 generated case(s) run on both sides, 4 differ; 12 complete (nothing left for a person)")
+        "46 generated case(s) run on both sides, 3 differ; 12 complete (nothing left for a person)")
 
 
 def test_converted_tests_pass_under_rulepress_test(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -141,7 +147,7 @@ def test_converted_tests_pass_under_rulepress_test(tmp_path: Path, capsys: pytes
     code = main(["test", "enrich-from-crm-action", "block-countries-action", "--root", str(root)])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert out.splitlines()[-1] == "15 passed, 0 failed"  # 5 converted, 10 generated and checked against the rule
+    assert out.splitlines()[-1] == "12 passed, 0 failed"  # 5 converted, 7 generated and checked against the rule
 
 
 def test_starter_catalogue_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rulepress.errors import UserError
-from rulepress.migrate.packages import node_modules, wanted
+from rulepress.node_packages import node_modules, wanted
 
 # as the shipped package.json pins them
 LISTED = ("acorn 8.19.0, async 0.9.2, axios 1.21.1, eslint-scope 9.1.2, lodash 2.4.2, q 1.0.1, qs 6.4.3, "
@@ -26,7 +26,7 @@ def test_first_use_installs_once_into_the_cache_folder(tmp_path: Path) -> None:
     assert folder.parent.parent == tmp_path / "cache" / "rulepress" and folder.parent.name.startswith("node-")
     for name, version in wanted().items():
         assert f'"version": "{version}"' in (folder / name / "package.json").read_text()
-    assert said.getvalue() == (f"rulepress: installing {LISTED} for rulepress migrate "
+    assert said.getvalue() == (f"rulepress: installing {LISTED} for rulepress "
                                f"into {folder.parent} (once)\n")
     again = io.StringIO()
     assert node_modules(environ, say=again) == folder and again.getvalue() == ""
@@ -38,7 +38,7 @@ def test_without_npm_the_error_names_the_packages_and_versions(tmp_path: Path) -
     with pytest.raises(UserError) as failed:
         node_modules(environ, say=io.StringIO())
     assert str(failed.value) == (
-        f"rulepress migrate needs the Node packages {LISTED}, and npm was not found on "
+        f"rulepress needs the Node packages {LISTED}, and npm was not found on "
         "PATH to install them; install npm (it comes with Node), or point RULEPRESS_NODE_MODULES at a "
         "node_modules folder that has them")
 
@@ -48,6 +48,6 @@ def test_an_npm_that_cannot_reach_its_registry_is_a_clear_error(tmp_path: Path) 
                "npm_config_offline": "true"}  # an empty npm cache, offline: as a machine without network
     environ.pop("RULEPRESS_NODE_MODULES", None)
     with pytest.raises(UserError, match=rf"^could not install {LISTED} for rulepress "
-                                        r"migrate with npm ci \(is the npm registry reachable\?\): "):
+                                        r"with npm ci \(is the npm registry reachable\?\): "):
         node_modules(environ, say=io.StringIO())
     assert not list((tmp_path / "cache" / "rulepress").glob("node-*"))  # nothing half-installed is kept

@@ -1,6 +1,8 @@
-"""The Node packages `rulepress migrate` runs with, installed by rulepress itself, not by the user's repository.
+"""The Node packages rulepress runs with, installed by rulepress itself, not by the user's repository: the
+parser and scope analyser of `rulepress migrate` and of the build's unbound-name check, and the real HTTP
+clients and Rules-sandbox modules of test cases with HTTP answers.
 
-Their lock file ships inside the package (migrate/npm/). On first use it is installed with `npm ci` into
+Their lock file ships inside the package (rulepress/npm/). On first use it is installed with `npm ci` into
 a per-user cache folder named after the lock file's hash (as pre-commit keeps its hook environments), so
 every rules repository on the machine shares it and an upgrade of rulepress that changes the lock gets a
 fresh one. `RULEPRESS_NODE_MODULES` names a node_modules folder to use instead.
@@ -24,7 +26,7 @@ from typing import TextIO
 from rulepress.errors import UserError
 
 ENV_NODE_MODULES = "RULEPRESS_NODE_MODULES"
-_NPM = resources.files("rulepress.migrate").joinpath("npm")
+_NPM = resources.files("rulepress").joinpath("npm")
 
 
 def wanted() -> dict[str, str]:
@@ -59,7 +61,7 @@ def node_modules(environ: Mapping[str, str] = os.environ, *, say: TextIO = sys.s
         return home / "node_modules"
     npm = shutil.which("npm", path=environ.get("PATH"))
     if npm is None:
-        raise UserError(f"rulepress migrate needs the Node packages {_listed()}, and npm was not found on PATH "
+        raise UserError(f"rulepress needs the Node packages {_listed()}, and npm was not found on PATH "
                         f"to install them; install npm (it comes with Node), or point {ENV_NODE_MODULES} at a "
                         f"node_modules folder that has them")
     home.parent.mkdir(parents=True, exist_ok=True)
@@ -67,7 +69,7 @@ def node_modules(environ: Mapping[str, str] = os.environ, *, say: TextIO = sys.s
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         if _installed(home / "node_modules"):  # another process installed it meanwhile
             return home / "node_modules"
-        print(f"rulepress: installing {_listed()} for rulepress migrate into {home} (once)", file=say)
+        print(f"rulepress: installing {_listed()} for rulepress into {home} (once)", file=say)
         work = Path(tempfile.mkdtemp(prefix=".installing-", dir=home.parent))
         try:
             for name in ("package.json", "package-lock.json"):
@@ -77,7 +79,7 @@ def node_modules(environ: Mapping[str, str] = os.environ, *, say: TextIO = sys.s
                                   env=dict(environ))
             if done.returncode != 0 or not _installed(work / "node_modules"):
                 why = (done.stderr or done.stdout).strip().splitlines()
-                raise UserError(f"could not install {_listed()} for rulepress migrate with npm ci (is the npm "
+                raise UserError(f"could not install {_listed()} for rulepress with npm ci (is the npm "
                                 f"registry reachable?): {' / '.join(why[-3:])[:400]}")
             shutil.rmtree(home, ignore_errors=True)
             os.replace(work, home)
