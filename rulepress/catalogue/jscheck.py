@@ -34,7 +34,8 @@ _SCRIPT = resources.files("rulepress.catalogue").joinpath("js/syntax_check.js")
 
 def check(codes: Sequence[Code], node: str | None = None, *, names: bool = True) -> list[Problem]:
     """Compile every code block (never run it) in one Node process and report syntax problems at their
-    markdown lines; with `names`, also every unbound name an action reads (`unbound_names`). Each code goes
+    markdown lines; with `names`, also every unbound name an action reads (js/unbound_names.js, with
+    rulepress's own Node packages, installed once per machine). Each code goes
     to Node's stdin framed as a line "number kind length" and that many bytes of UTF-8."""
     if not codes:
         return []
@@ -42,10 +43,15 @@ def check(codes: Sequence[Code], node: str | None = None, *, names: bool = True)
     for i, code in enumerate(codes):
         data = code.text.encode("utf-8")
         frames.append(f"{i} {code.kind} {len(data)}\n".encode() + data)
+    env = None
+    if names and any(c.kind == "action" for c in codes):
+        from rulepress import node_packages
+
+        env = {**os.environ, "NODE_PATH": str(node_packages.node_modules()), "RULEPRESS_CHECK_NAMES": "1"}
     with resources.as_file(_SCRIPT) as script:
         try:
             done = subprocess.run([node or find_node(), str(script)], input=b"".join(frames),
-                                  capture_output=True, check=False)
+                                  capture_output=True, check=False, env=env)
         except OSError as exc:
             raise UserError(f"the JavaScript syntax check could not start Node: {exc}") from None
     if done.returncode != 0:
@@ -57,34 +63,4 @@ def check(codes: Sequence[Code], node: str | None = None, *, names: bool = True)
         line = code.line + max(int(item["line"]), 1) - 1
         problems.append(Problem(code.path, line, item["message"],
                                 "warning" if item["severity"] == "warning" else "error"))
-    broken = {p.path for p in problems if p.severity == "error"}
-    if names:
-        problems.extend(unbound_names([c for c in codes if c.kind == "action" and c.path not in broken],
-                                      node))
     return problems
-
-
-_UNBOUND = resources.files("rulepress.catalogue").joinpath("js/unbound_names.js")
-
-
-def unbound_names(codes: Sequence[Code], node: str | None = None) -> list[Problem]:
-    """Every name an action reads that is neither declared, required nor a global of its Node runtime: an
-    error (a warning in a draft, as every problem of a draft). Parsed with rulepress's own Node packages
-    (acorn, eslint-scope; installed once per machine), never run."""
-    if not codes:
-        return []
-    from rulepress import node_packages
-
-    modules = node_packages.node_modules()
-    payload = json.dumps([c.text for c in codes]).encode("utf-8")
-    with resources.as_file(_UNBOUND) as script:
-        try:
-            done = subprocess.run([node or find_node(), str(script)], input=payload, capture_output=True,
-                                  check=False, env={**os.environ, "NODE_PATH": str(modules)})
-        except OSError as exc:
-            raise UserError(f"the unbound-name check could not start Node: {exc}") from None
-    if done.returncode != 0:
-        err = done.stderr.decode("utf-8", "replace")
-        raise UserError(f"the unbound-name check failed to run in Node: {err.strip()[-500:]}")
-    return [Problem(codes[item["i"]].path, codes[item["i"]].line + max(int(item["line"]), 1) - 1, item["message"])
-            for item in json.loads(done.stdout)]

@@ -115,8 +115,8 @@ def migrate_sources(sources: Sequence[Source], node_modules: Path, *, run_tests:
     # an unbound name: in an output with TODOs, those say what is left (the draft only warns); in one
     # without, it is a problem the converter missed, and the migration is not complete
     todo_free = {o.source.out_rel for o in checked if not o.converted.todos}
-    syntax += jscheck.unbound_names([c for c in codes if c.path in todo_free
-                                     and not any(p.path == c.path for p in syntax)], node)
+    syntax += jscheck.check([c for c in codes if c.path in todo_free
+                             and not any(p.path == c.path for p in syntax)], node, names=True)
     outcomes = [_with_problems(o, [p for p in syntax if p.path == o.source.out_rel]) for o in outcomes]
     if run_tests:
         outcomes = _run_tests(outcomes, node)

@@ -190,6 +190,7 @@ class Migration {
     this.secrets = new Set();
     this.dependencies = new Map();
     this.sandboxUsed = new Map();  // sandbox global name -> { module, version }
+    this.requestsConverted = new Set(); // request calls converted to axios
     this.hoisted = [];
     this.handlerFns = new Set([this.fn]); // functions whose body becomes handler code
     this.inlined = new Map(); // inlined function -> {stmt it came from, whether its end ends that stmt}
@@ -203,6 +204,18 @@ class Migration {
     }
     this.usedNames.add('event');
     this.usedNames.add('api');
+    // The handler's parameters are `event` and `api`: a name of the rule's own that is one of them (a helper's
+    // parameter `event`) would hide them wherever converted code reads them, so it gets a fresh name.
+    this.renamedParams = new Map(); // declaring identifier -> its fresh name
+    for (const scope of this.scopes.scopes) {
+      for (const v of scope.variables) {
+        if ((v.name !== 'event' && v.name !== 'api') || !v.defs.length) continue;
+        const fresh = this.freshName(v.name);
+        const ids = new Set([...v.defs.map((d) => d.name), ...v.references.map((r) => r.identifier)]);
+        for (const id of ids) this.edit(id, fresh);
+        for (const d of v.defs) this.renamedParams.set(d.name, fresh);
+      }
+    }
   }
 
   // ---- edits -------------------------------------------------------------------------------------
@@ -408,22 +421,54 @@ class Migration {
     // request(opts, cb) / request.get(opts, cb) ... -> {method, options, cb} or null
     if (!expr || expr.type !== 'CallExpression') return null;
     const callee = expr.callee;
+    const call = expr;
     let method = null;
     if (isIdent(callee) && this.roles.get(callee) === 'request') method = null;
     else if (callee.type === 'MemberExpression' && isIdent(callee.object) &&
              this.roles.get(callee.object) === 'request' && REQUEST_METHODS[propName(callee)]) {
       method = REQUEST_METHODS[propName(callee)];
     } else return null;
-    const [options, cb] = expr.arguments;
-    if (expr.arguments.length !== 2 || !isFunction(cb) || cb.body.type !== 'BlockStatement') return null;
-    return { method, options, cb };
+    // (options, cb), (url, options, cb), (url, cb); without a callback: fire and forget
+    const args = [...expr.arguments];
+    const last = args[args.length - 1];
+    const cb = isFunction(last) ? args.pop() : null;
+    if (cb && cb.body.type !== 'BlockStatement') return null;
+    if (args.some((a) => a.type === 'SpreadElement' || isFunction(a))) return null;
+    if (args.length === 1) return { method, options: args[0], url: null, cb, call };
+    if (args.length === 2 && args[1].type === 'ObjectExpression') {
+      return { method, options: args[1], url: args[0], cb, call };
+    }
+    return null;
   }
-  axiosConfig(method, options, indent, dry) {
-    // dry: only register the TODOs for options axios has no equivalent of (done before rendering)
+  // The options as axios config text, (indent) -> text. Options held in a variable initialised with an object
+  // literal, used only here, are translated where the object is written (the evaluation order stays).
+  requestConfig(rc) {
+    const { method, url } = rc;
+    let options = rc.options;
+    if (isIdent(options) && !url) {
+      const variable = this.variableOf(options);
+      const defs = variable ? variable.defs.filter((d) => d.type === 'Variable') : [];
+      const init = defs.length === 1 ? defs[0].node.init : null;
+      const reads = variable ? variable.references.filter((r) => !r.init) : [];
+      if (init && init.type === 'ObjectExpression' && reads.length === 1 && reads[0].identifier === options &&
+          !reads[0].isWrite()) {
+        this.axiosConfig(method, init, '', true, null);
+        this.edit(init, () => this.axiosConfig(method, init, this.indentOf(this.statementOf(init)), false, null));
+        const name = options.name;
+        return () => name;
+      }
+    }
+    this.axiosConfig(method, options, '', true, url);
+    return (indent) => this.axiosConfig(method, options, indent, false, url);
+  }
+  axiosConfig(method, options, indent, dry, url) {
+    // dry: only register the TODOs for options axios has no equivalent of (done before rendering);
+    // url: the URL given before the options (`request.post(url, {form}, cb)`), or null
     const inner = indent + '  ';
     const todo = (...args) => { if (dry) this.todo(...args); };
     const props = [];
     if (method) props.push('method: ' + quote(method));
+    if (url) props.push('url: ' + (dry ? '' : this.text(url)));
     let sawJson = false;
     const form = options.type === 'ObjectExpression' ? options.properties.find((p) => p.type === 'Property' &&
       !p.computed && (isIdent(p.key, 'form') || p.key.value === 'form')) : null;
@@ -498,9 +543,17 @@ class Migration {
     return false;
   }
   convertRequestStatement(stmt, rc) {
-    const { method, options, cb } = rc;
+    const { cb } = rc;
     this.dependencies.set(AXIOS.name, AXIOS.version);
     this.needAxios = true;
+    this.requestsConverted.add(rc.call);
+    if (!cb) {
+      // fire and forget: the rule did not wait; an action must finish its work before it returns, and
+      // a failure of this request did not stop the login, so it does not now
+      const config = this.requestConfig(rc);
+      this.edit(stmt, () => 'await axios(' + config(this.indentOf(stmt)) + ').catch(() => {});');
+      return;
+    }
     const [, resP] = cb.params;
     if (resP && resP.type === 'Identifier') {
       for (const ref of this.scopes.acquire(cb, true).set.get(resP.name).references) {
@@ -512,9 +565,8 @@ class Migration {
         }
       }
     }
-    this.axiosConfig(method, options, '', true);
-    this.convertNodeCallback(stmt, cb, (indent) => 'await axios(' + this.axiosConfig(method, options, indent) + ')',
-      (res) => res + '.data');
+    const config = this.requestConfig(rc);
+    this.convertNodeCallback(stmt, cb, (indent) => 'await axios(' + config(indent) + ')', (res) => res + '.data');
   }
   // Parameters of `cb` that shadow a name of an enclosing scope: each gets a fresh name, at its declaration
   // and every reference. -> Map(param node -> new name)
@@ -523,7 +575,11 @@ class Migration {
     const renamed = new Map();
     for (const p of params) {
       if (!p) continue;
-      let shadows = p.name === 'event' || p.name === 'api'; // the handler's own parameters
+      if (this.renamedParams.has(p)) { // `event`, `api`: renamed already
+        renamed.set(p, this.renamedParams.get(p));
+        continue;
+      }
+      let shadows = false;
       for (let scope = cbScope.upper; scope && !shadows; scope = scope.upper) shadows = scope.set.has(p.name);
       if (!shadows) continue;
       const fresh = this.freshName(p.name);
@@ -1239,9 +1295,7 @@ class Migration {
       const call = id.parent.type === 'MemberExpression' ? id.parent.parent : id.parent;
       let stmt = call.parent;
       if (stmt && stmt.type === 'AwaitExpression') stmt = stmt.parent;
-      const rc = this.requestCall(call);
-      const converted = rc && stmt && (stmt.type === 'ExpressionStatement' || stmt.type === 'ReturnStatement') &&
-        this.handlerFns.has(rc.cb);
+      const converted = this.requestsConverted.has(call);
       if (!converted) this.todo(id, 'the request module (deprecated) used other than request(options, callback)', S.deps);
     }
   }

@@ -1,4 +1,5 @@
-// Syntax checks for rulepress: reads code items on stdin (below) and writes a JSON array of
+// Syntax checks for rulepress (and, on demand, unbound names in actions): reads code items on stdin (below)
+// and writes a JSON array of
 // {i, line, message, severity} for every problem. Code is compiled, never run: a rule is compiled as a
 // parenthesised expression and evaluated in an empty context (no require, no process) with a short
 // timeout to see that it is a function; an action is compiled as a CommonJS module body.
@@ -89,9 +90,13 @@ function take(item) {
     if (bad) push(item.i, bad); else rules.push(item);
     if (rules.length >= RULE_BATCH) evaluatePending();
   } else {
-    push(item.i, checkAction(item.code));
+    const bad = checkAction(item.code);
+    push(item.i, bad.length || !names ? bad : names.unbound(item.code));
   }
 }
+// With RULEPRESS_CHECK_NAMES=1 (and rulepress's Node packages on NODE_PATH), an action that compiles is also
+// checked for unbound names (unbound_names.js).
+const names = process.env.RULEPRESS_CHECK_NAMES === '1' ? require('./unbound_names.js') : null;
 // Input: items framed as a line "number kind length" followed by that many bytes of UTF-8 code (the build
 // hands over code as it has it, in UTF-8: no JSON to write or parse).
 let buffered = Buffer.alloc(0);

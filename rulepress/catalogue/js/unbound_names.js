@@ -1,7 +1,7 @@
-// The unbound-name check of the build: reads a JSON array of action code texts on stdin, writes a JSON
-// array of {i, line, message} for every name an action reads that is neither declared, required, nor a
-// global of an action's Node runtime (a Rules-sandbox global left behind, a typo). The code is parsed with
-// acorn and its scopes resolved with eslint-scope (rulepress's own Node packages, NODE_PATH), never run.
+// The unbound-name check of the build (used by syntax_check.js): `unbound(code)` gives {line, message} for
+// every name an action reads that is neither declared, required, nor a global of an action's Node runtime
+// (a Rules-sandbox global left behind, a typo). The code is parsed with acorn and its scopes resolved with
+// eslint-scope (rulepress's own Node packages, NODE_PATH), never run.
 'use strict';
 const acorn = require('acorn');
 const eslintScope = require('eslint-scope');
@@ -50,13 +50,4 @@ function unbound(code) {
       ? ' (it was a global of the Rules sandbox: require its module and declare it in dependencies)' : '') }));
 }
 
-let input = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => { input += chunk; });
-process.stdin.on('end', () => {
-  const out = [];
-  JSON.parse(input).forEach((code, i) => {
-    for (const p of unbound(code)) out.push({ i, line: p.line, message: p.message });
-  });
-  process.stdout.write(JSON.stringify(out));
-});
+module.exports = { unbound };
