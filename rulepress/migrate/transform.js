@@ -656,8 +656,12 @@ class Migration {
 
   // ---- local helpers that answer through a node-style continuation: `function get(x, done) {...}` ----
   convertContinuations() {
-    for (const fn of this.fn.body.body) {
-      if (fn.type !== 'FunctionDeclaration' || fn.async || fn.generator || !fn.params.length) continue;
+    for (const stmt of this.fn.body.body) {
+      // `function get(x, done) {…}`, or `var get = function (x, done) {…}` (an arrow function too)
+      const decl = stmt.type === 'VariableDeclaration' && stmt.declarations.length === 1 ? stmt.declarations[0] : null;
+      const fn = decl && decl.id.type === 'Identifier' && decl.init && isFunction(decl.init) &&
+        decl.init.body.type === 'BlockStatement' ? decl.init : stmt;
+      if (!isFunction(fn) || fn.async || fn.generator || !fn.params.length) continue;
       const done = fn.params[fn.params.length - 1];
       if (done.type !== 'Identifier') continue;
       const doneVar = this.scopes.getDeclaredVariables(fn).find((v) => v.name === done.name) ||
@@ -669,8 +673,9 @@ class Migration {
         return call.type === 'CallExpression' && call.callee === id && call.arguments.length <= 2 &&
           (st.type === 'ExpressionStatement' || (st.type === 'ReturnStatement' && st.argument === call));
       });
-      const self = this.scopes.getDeclaredVariables(fn)[0];
-      const sites = self.references.map((r) => r.identifier);
+      const self = fn === stmt ? this.scopes.getDeclaredVariables(fn)[0] : this.scopes.getDeclaredVariables(decl)[0];
+      if (!self || self.references.some((r) => r.isWrite() && !r.init)) continue;
+      const sites = self.references.filter((r) => !r.init).map((r) => r.identifier);
       const okSites = sites.length > 0 && sites.every((id) => {
         const call = id.parent;
         const st = call.parent;

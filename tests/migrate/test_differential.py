@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 RULE = """---
@@ -115,3 +116,40 @@ def test_saml_mappings_and_risk_assessment_convert_and_are_compared(tmp_path: Pa
         {"api.samlResponse.setLifetimeInSeconds": [3600]}]
     both = cases["same as the rule: every condition at its first value"]["expect"]["calls"]
     assert both[-1] == {"api.access.deny": ["risky login from 203.0.113.10"]}
+
+
+REQUEST_SHAPES = {
+    "fire and forget": ("""function (user, context, callback) {
+  request.post({url: configuration.NOTIFY_URL, json: {who: user.email}});
+  callback(null, user, context);
+}""", "  await axios({\n    method: 'POST',\n    url: event.secrets.NOTIFY_URL,\n    data: {who: event.user.email},\n"
+      "    validateStatus: () => true\n  }).catch(() => {});\n"),
+    "URL, then options": ("""function (user, context, callback) {
+  request.post(configuration.NOTIFY_URL, {form: {who: {email: user.email}}, timeout: 3000}, function (err, res) {
+    if (err || res.statusCode !== 200) return callback(new UnauthorizedError('no'));
+    callback(null, user, context);
+  });
+}""", "      method: 'POST',\n      url: event.secrets.NOTIFY_URL,\n"
+      "      data: qs.stringify({who: {email: event.user.email}}),\n"),
+    "options in a variable, a helper's parameter named event": ("""function (user, context, callback) {
+  function notify(event) {
+    var options = {url: configuration.NOTIFY_URL, method: 'POST', json: event};
+    request(options, function (err, response) {
+      if (err) return callback(err);
+      callback(null, user, context);
+    });
+  }
+  notify({type: 'login', user_id: user.user_id});
+}""", "  async function notify(event2) {\n    var options = {\n      url: event.secrets.NOTIFY_URL,\n"
+      "      method: 'POST',\n      data: event2,\n      validateStatus: () => true\n    };\n"),
+}
+
+
+@pytest.mark.parametrize("shape", list(REQUEST_SHAPES))
+def test_request_call_shapes_convert_and_send_the_same_bytes(tmp_path: Path, shape: str) -> None:
+    rule, expected = REQUEST_SHAPES[shape]
+    code, out, text = _migrate(tmp_path, rule)
+    assert code == 0, out
+    assert expected in text, text
+    cases = yaml.safe_load(text.split("```test\n")[1].split("```")[0])
+    assert all(case["expect"]["requests"] for case in cases)  # the request went out, as the rule's did
