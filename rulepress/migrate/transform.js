@@ -512,7 +512,8 @@ class Migration {
         } else if (key === 'auth' && p.value.type === 'ObjectExpression') {
           const parts = [];
           for (const ap of p.value.properties) {
-            const k = ap.type === 'Property' && !ap.computed && isIdent(ap.key) ? ap.key.name : null;
+            const k = ap.type === 'Property' && !ap.computed ? (isIdent(ap.key) ? ap.key.name :
+              (ap.key.type === 'Literal' ? String(ap.key.value) : null)) : null;
             if (k === 'user' || k === 'username') parts.push('username: ' + (dry ? '' : this.text(ap.value)));
             else if (k === 'pass' || k === 'password') parts.push('password: ' + (dry ? '' : this.text(ap.value)));
             else todo(ap, 'request option auth.' + (k || '?'), S.deps);
@@ -522,6 +523,20 @@ class Migration {
           todo(p, 'request option ' + quote(key), S.deps);
         }
       }
+    }
+    // without a body, request sent no content type; axios would send a form one on POST: say none
+    const keys = options.type === 'ObjectExpression' ? options.properties.map((p) => p.type === 'Property' &&
+      !p.computed ? (p.key.type === 'Identifier' ? p.key.name : String(p.key.value)) : null) : [];
+    const jsonBody = options.type === 'ObjectExpression' && options.properties.some((p) => p.type === 'Property' &&
+      !p.computed && (isIdent(p.key, 'json') || p.key.value === 'json') && !(p.value.type === 'Literal'));
+    const methodProp = options.type === 'ObjectExpression' ? options.properties.find((p) => p.type === 'Property' &&
+      !p.computed && (isIdent(p.key, 'method') || p.key.value === 'method')) : null;
+    const verb = method || (methodProp && methodProp.value.type === 'Literal' ? String(methodProp.value.value).toUpperCase()
+      : methodProp ? null : 'GET');
+    if (!keys.includes('body') && !keys.includes('form') && !jsonBody && verb !== 'GET' && verb !== 'HEAD') {
+      const at = props.findIndex((p) => p.startsWith('headers: '));
+      if (at >= 0) props[at] = "headers: { 'Content-Type': false, ..." + props[at].slice('headers: '.length) + ' }';
+      else props.push("headers: { 'Content-Type': false }");
     }
     if (!sawJson) props.push("responseType: 'text'");
     props.push('validateStatus: () => true');
@@ -616,6 +631,12 @@ class Migration {
       const first = stmts[0];
       const out = [];
       const errorFirst = first && first.type === 'IfStatement' && isIdent(first.test, errName) && !first.alternate;
+      // the whole callback is `callback(err, user, context)`: the error fails the login, as a throw does
+      const only = stmts.length === 1 ? (stmts[0].type === 'ReturnStatement' ? stmts[0].argument :
+        stmts[0].type === 'ExpressionStatement' ? stmts[0].expression : null) : null;
+      if (only && this.isCallbackCall(only) && isIdent(only.arguments[0], errName) && !needRes) {
+        return callText(indent) + ';';
+      }
       if (errorFirst && this.rethrows(first.consequent, errName)) {
         // `if (err) return callback(err);`: an error just fails the login, as a throw does
         const plain = callText(indent);
@@ -639,9 +660,9 @@ class Migration {
       } else {
         const caught = this.freshName('error');
         out.push('let ' + errOut + ' = null;');
-        out.push(indent + 'let ' + resName + ';');
+        if (needRes) out.push(indent + 'let ' + resName + ';');
         out.push(indent + 'try {');
-        out.push(indent + '  ' + resName + ' = ' + call + ';');
+        out.push(indent + '  ' + (needRes ? resName + ' = ' : '') + call + ';');
         out.push(indent + '} catch (' + caught + ') {');
         out.push(indent + '  ' + errOut + ' = ' + caught + ';');
         out.push(indent + '}');
@@ -1008,11 +1029,20 @@ class Migration {
         continue;
       }
       const args = call.arguments;
+      const p = call.parent;
       if (args.length > 1 && !isNullish(args[0])) {
-        this.todo(call, 'callback with an error that may be null', S.callbacks);
+        // callback(err, user, context) with err a name: fails the login when err is set, else continues
+        const statement = p.type === 'ExpressionStatement' || (p.type === 'ReturnStatement' && p.argument === call);
+        if (isIdent(args[0]) && statement && p.parent.type === 'BlockStatement') {
+          const name = this.text(args[0]);
+          const tail = this.isTailStmt(p);
+          this.throws = true;
+          this.edit(p, () => 'if (' + name + ') throw ' + name + ';' + (tail ? '' : '\n' + this.indentOf(p) + 'return;'));
+        } else {
+          this.todo(call, 'callback with an error that may be null', S.callbacks);
+        }
         continue;
       }
-      const p = call.parent;
       const success = args.length === 0 || isNullish(args[0]);
       if (success && (p.type === 'ExpressionStatement' || p.type === 'ReturnStatement') &&
           p.parent.type === 'BlockStatement' && this.isTailStmt(p)) {
@@ -1486,13 +1516,13 @@ class Migration {
   }
 
   variableOf(id) {
-    for (let scope = this.scopes.acquire(this.enclosingFunction(id) || this.fn, true) || this.scopes.globalScope;
-      scope; scope = scope.upper) {
-      const variable = scope.set.get(id.name);
-      if (variable) return variable;
+    // the variable a reference resolves to (block scopes included), or null for a global
+    for (const scope of this.scopes.scopes) {
+      for (const ref of scope.references) if (ref.identifier === id) return ref.resolved;
     }
     return null;
   }
+
 }
 
 function migrate(item) {

@@ -153,3 +153,30 @@ def test_request_call_shapes_convert_and_send_the_same_bytes(tmp_path: Path, sha
     assert expected in text, text
     cases = yaml.safe_load(text.split("```test\n")[1].split("```")[0])
     assert all(case["expect"]["requests"] for case in cases)  # the request went out, as the rule's did
+
+
+def test_a_callback_whose_error_may_be_null_fails_only_when_it_is_set(tmp_path: Path) -> None:
+    """`callback(err, user, context)`: the login fails when err is set, else continues; a helper answering
+    through it becomes a plain await. Options built in a block (`const o = {...}` inside an else) are found."""
+    code, out, text = _migrate(tmp_path, """function (user, context, callback) {
+  function notify(done) {
+    if (user.email_verified) {
+      done(null);
+    } else {
+      const options = {url: configuration.NOTIFY_URL, method: 'POST', auth: {'user': 'me', 'pass': 'pw'}};
+      request(options, function (err, response) {
+        if (err || response.statusCode !== 200) return done(new Error('not notified'));
+        done(null);
+      });
+    }
+  }
+  notify(function (e) {
+    return callback(e, user, context);
+  });
+}""")
+    assert code == 0, out
+    assert "  await notify();\n" in text and "auth: { username: 'me', password: 'pw' }" in text
+    cases = {c["name"]: c for c in yaml.safe_load(text.split("```test\n")[1].split("```")[0])}
+    failing = cases["same as the rule: user.email_verified = false, the HTTP service fails"]["expect"]
+    assert failing["error"] == "not notified"
+    assert cases["same as the rule: defaults"]["expect"] == {"calls": []}
