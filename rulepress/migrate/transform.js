@@ -77,6 +77,11 @@ const SAML_SETTERS = {
   encryptionPublicKey: 'setEncryptionPublicKey', cert: 'setCert', key: 'setKey', signingCert: 'setSigningCert',
   authnContextClassRef: 'setAuthnContextClassRef',
 };
+// OIDC standard claims and Auth0's root profile attributes: changing them on `user` shaped the tokens
+const STANDARD_CLAIMS = new Set(['sub', 'name', 'given_name', 'family_name', 'middle_name', 'nickname',
+  'preferred_username', 'profile', 'picture', 'website', 'email', 'email_verified', 'gender', 'birthdate',
+  'zoneinfo', 'locale', 'phone_number', 'phone_number_verified', 'address', 'updated_at', 'user_id', 'username',
+  'identities', 'created_at', 'blocked', 'groups', 'upn']);
 const REQUEST_MAP = {
   ip: 'ip', hostname: 'hostname', query: 'query', body: 'body', userAgent: 'user_agent',
   language: 'language', method: 'method',
@@ -1065,7 +1070,28 @@ class Migration {
   }
 
   // ---- user ----------------------------------------------------------------------------------------
+  // Profile properties this rule's SAML mappings read (`mappings = {attr: 'expense_role'}`): first segments.
+  samlMappedProperties() {
+    const out = new Set();
+    const text = (n) => (n && n.type === 'Literal' && typeof n.value === 'string' ? n.value : null);
+    walk(this.fn, (n) => {
+      if (n.type !== 'MemberExpression' || propName(n) !== 'mappings' || propName(n.object) !== 'samlConfiguration' ||
+          !isIdent(n.object.object) || this.roles.get(n.object.object) !== 'context') return;
+      const a = n.parent;
+      if (a.type === 'AssignmentExpression' && a.left === n && a.right.type === 'ObjectExpression') {
+        for (const q of a.right.properties) if (q.type === 'Property' && text(q.value)) out.add(text(q.value).split('.')[0]);
+      } else if (a.type === 'MemberExpression' && a.object === n && a.parent.type === 'AssignmentExpression' &&
+          a.parent.left === a && text(a.parent.right)) {
+        out.add(text(a.parent.right).split('.')[0]);
+      }
+    });
+    return out;
+  }
   convertUser() {
+    // A custom profile property set only for the SAML mappings to read: in an action it is set on event.user
+    // (a local change) and the converted mapping reads it there; standard claims stay a TODO (they shaped
+    // the tokens too).
+    const mapped = this.samlMappedProperties();
     for (const id of this.refsOf('user')) {
       this.edit(id, 'event.user');
       const m = id.parent;
@@ -1074,7 +1100,8 @@ class Migration {
         const a = m.parent;
         const written = (a.type === 'AssignmentExpression' && a.left === m) ||
           (a.type === 'UpdateExpression' && a.argument === m) || (a.type === 'UnaryExpression' && a.operator === 'delete');
-        if (written && key !== 'app_metadata' && key !== 'user_metadata') {
+        const forSaml = key && mapped.has(key) && !STANDARD_CLAIMS.has(key) && a.type === 'AssignmentExpression';
+        if (written && key !== 'app_metadata' && key !== 'user_metadata' && !forSaml) {
           this.todo(m, 'assignment to user.' + (key || '[…]'), S.user);
         }
       } else if (m.type === 'AssignmentExpression' && m.left === id) {

@@ -87,15 +87,18 @@ def test_an_unbound_sandbox_global_would_fail_and_is_required_instead(tmp_path: 
 
 
 def test_saml_mappings_and_risk_assessment_convert_and_are_compared(tmp_path: Path) -> None:
-    """`context.samlConfiguration` mappings become api.samlResponse.setAttribute with the profile value, the
-    other settings their setters; the side-by-side run compares the SAML response each side makes. Cases
-    behind a gate (`clientID !== ...`) are reached by setting every condition at once."""
+    """`context.samlConfiguration` mappings become api.samlResponse.setAttribute with the profile value (a
+    custom property the rule sets for a mapping is set on event.user), the other settings their setters;
+    the side-by-side run compares the SAML response each side makes. Cases behind a gate
+    (`clientID !== ...`) are reached by setting every condition at once."""
     code, out, text = _migrate(tmp_path, """function (user, context, callback) {
   if (context.clientID !== 'samlapp1') return callback(null, user, context);
+  user.tier_label = user.email_verified ? 'verified' : 'unverified';
   context.samlConfiguration.mappings = {
     'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn': 'email',
     'http://schemas.example.com/plan': 'app_metadata.plan'
   };
+  context.samlConfiguration.mappings['urn:tier'] = 'tier_label';
   context.samlConfiguration.lifetimeInSeconds = 3600;
   if (context.riskAssessment && context.riskAssessment.confidence === 'low') {
     return callback(new UnauthorizedError('risky login from ' + context.request.ip));
@@ -103,9 +106,11 @@ def test_saml_mappings_and_risk_assessment_convert_and_are_compared(tmp_path: Pa
   callback(null, user, context);
 }""")
     assert code == 0, out
-    assert ("  api.samlResponse.setAttribute('http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn', "
+    assert ("  event.user.tier_label = event.user.email_verified ? 'verified' : 'unverified';\n"
+            "  api.samlResponse.setAttribute('http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn', "
             "event.user.email);\n  api.samlResponse.setAttribute('http://schemas.example.com/plan', "
-            "event.user.app_metadata?.plan);\n  api.samlResponse.setLifetimeInSeconds(3600);\n") in text
+            "event.user.app_metadata?.plan);\n  api.samlResponse.setAttribute('urn:tier', event.user.tier_label);\n"
+            "  api.samlResponse.setLifetimeInSeconds(3600);\n") in text
     assert "event.authentication.riskAssessment.confidence === 'low'" in text
     cases = {c["name"]: c for c in yaml.safe_load(text.split("```test\n")[1].split("```")[0])}
     gated = cases['same as the rule: context.clientID = "samlapp1"']["expect"]["calls"]
@@ -113,6 +118,7 @@ def test_saml_mappings_and_risk_assessment_convert_and_are_compared(tmp_path: Pa
         {"api.samlResponse.setAttribute": ["http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
                                            "jane.doe@example.com"]},
         {"api.samlResponse.setAttribute": ["http://schemas.example.com/plan", None]},
+        {"api.samlResponse.setAttribute": ["urn:tier", "verified"]},
         {"api.samlResponse.setLifetimeInSeconds": [3600]}]
     both = cases["same as the rule: every condition at its first value"]["expect"]["calls"]
     assert both[-1] == {"api.access.deny": ["risky login from 203.0.113.10"]}
