@@ -196,6 +196,7 @@ class Migration {
     this.dependencies = new Map();
     this.sandboxUsed = new Map();  // sandbox global name -> { module, version }
     this.requestsConverted = new Set(); // request calls converted to axios
+    this.awaitedStatements = []; // statements that became an await without inlining a callback
     this.hoisted = [];
     this.handlerFns = new Set([this.fn]); // functions whose body becomes handler code
     this.inlined = new Map(); // inlined function -> {stmt it came from, whether its end ends that stmt}
@@ -538,7 +539,9 @@ class Migration {
       !p.computed && (isIdent(p.key, 'method') || p.key.value === 'method')) : null;
     const verb = method || (methodProp && methodProp.value.type === 'Literal' ? String(methodProp.value.value).toUpperCase()
       : methodProp ? null : 'GET');
-    if (!keys.includes('body') && !keys.includes('form') && !jsonBody && verb !== 'GET' && verb !== 'HEAD') {
+    // (a string body too: request sent it with no content type, axios would call it a form)
+    if (!keys.includes('form') && !jsonBody && !(keys.includes('body') && sawJson) && verb !== 'GET' &&
+        verb !== 'HEAD') {
       const at = props.findIndex((p) => p.startsWith('headers: '));
       if (at >= 0) props[at] = "headers: { 'Content-Type': false, ..." + props[at].slice('headers: '.length) + ' }';
       else props.push("headers: { 'Content-Type': false }");
@@ -572,6 +575,7 @@ class Migration {
       // a failure of this request did not stop the login, so it does not now
       const config = this.requestConfig(rc);
       this.edit(stmt, () => 'await axios(' + config(this.indentOf(stmt)) + ').catch(() => {});');
+      this.awaitedStatements.push(stmt);
       return;
     }
     const [, resP] = cb.params;
@@ -1118,7 +1122,11 @@ class Migration {
       const m = id.parent;
       if (m.type === 'CallExpression' && this.isCallbackCall(m)) continue; // callback(null, user, context)
       if (!(m.type === 'MemberExpression' && m.object === id)) {
-        this.todo(id, 'context used as a whole', S.context);
+        // logged as a whole (`console.log('ctx', context)`): the action logs its event instead
+        const logged = m.type === 'CallExpression' && m.arguments.includes(id) && m.callee.type === 'MemberExpression' &&
+          isIdent(m.callee.object, 'console') && !this.variableOf(m.callee.object);
+        if (logged) this.edit(id, 'event');
+        else this.todo(id, 'context used as a whole', S.context);
         continue;
       }
       const key = propName(m);
@@ -1366,11 +1374,15 @@ class Migration {
   convertHelpers() {
     for (const stmt of this.fn.body.body) {
       if (stmt.type !== 'FunctionDeclaration' || stmt.async || stmt.generator || this.continuationFns.has(stmt)) continue;
+      // a helper that finishes the rule, or one that calls out over HTTP (its request becomes an await, so
+      // the helper becomes async and its calls are awaited)
       let usesCallback = false;
+      let usesRequest = false;
       walk(stmt.body, (n) => {
         if (isIdent(n) && this.roles.get(n) === 'callback') usesCallback = true;
+        if (isIdent(n) && this.roles.get(n) === 'request') usesRequest = true;
       });
-      if (!usesCallback) continue;
+      if (!usesCallback && !usesRequest) continue;
       const variable = this.scopes.getDeclaredVariables(stmt)[0];
       const sites = variable.references.map((r) => r.identifier);
       const ok = sites.length > 0 && sites.every((id) => {
@@ -1379,7 +1391,9 @@ class Migration {
         const st = call.parent;
         if (!this.atHandlerLevel(call) && !this.within(call, stmt)) return false;
         if (st.type === 'ReturnStatement') return true;
-        return st.type === 'ExpressionStatement' && st.parent.type === 'BlockStatement' && this.isTailStmtStatic(st);
+        if (st.type !== 'ExpressionStatement') return false;
+        if (!usesCallback) return st.parent.type === 'BlockStatement' || st.parent.type === 'IfStatement';
+        return st.parent.type === 'BlockStatement' && this.isTailStmtStatic(st);
       });
       if (!ok) continue;
       this.handlerFns.add(stmt);
@@ -1414,7 +1428,8 @@ class Migration {
       for (const id of sites) {
         if (!this.atHandlerLevel(id.parent)) this.todo(id.parent, 'a helper called inside asynchronous work', S.callbacks);
       }
-      const awaits = [...this.inlined.values()].some((i) => this.handlerRoot(this.enclosingFunction(i.stmt)) === fn);
+      const awaits = [...[...this.inlined.values()].map((i) => i.stmt), ...this.awaitedStatements]
+        .some((st) => this.handlerRoot(this.enclosingFunction(st)) === fn);
       if (!awaits) continue;
       this.edit(fn, 'async ', fn.start, fn.start);
       for (const id of sites) this.edit(id, 'await ' + id.name);

@@ -148,6 +148,14 @@ REQUEST_SHAPES = {
   notify({type: 'login', user_id: user.user_id});
 }""", "  async function notify(event2) {\n    var options = {\n      url: event.secrets.NOTIFY_URL,\n"
       "      method: 'POST',\n      data: event2,\n      validateStatus: () => true\n    };\n"),
+    "in a helper, fire and forget; the context logged whole": ("""function (user, context, callback) {
+  function track(what) {
+    console.log('tracking', what, context);
+    request({method: 'POST', url: configuration.NOTIFY_URL, body: JSON.stringify({what: what})});
+  }
+  if (context.stats.loginsCount > 1) track('login'); else track('signup');
+  callback(null, user, context);
+}""", "  async function track(what) {\n    console.log('tracking', what, event);\n    await axios({\n"),
 }
 
 
