@@ -120,9 +120,10 @@ def generate(rule: Template, converted: Converted) -> list[Generated]:
 
     # the defaults, each condition's values alone, then every condition at its first value together (a gate
     # such as `if (context.clientID !== 'abc') return` hides the conditions behind it), and the others there
-    # (a flipped truth test stays at the default there: it is tried on top, as the other values are)
+    # (a truth test turned false stays at the default there, tried on top as the other values are; one
+    # turned true is one more condition met)
     firsts = list({path: (path, value) for path, value in reversed(tries)
-                   if not isinstance(value, bool)}.values())[::-1]
+                   if value is True or not isinstance(value, bool)}.values())[::-1]
     cases = [case("defaults", [], answers)]
     cases += [case(f"{'.'.join(path)} = {json.dumps(value)}", [(path, value)], answers) for path, value in tries]
     if len(firsts) > 1 or (firsts and len(tries) > len(firsts)):
@@ -309,6 +310,10 @@ def action_side(result: dict[str, JSON], event: dict[str, JSON]) -> dict[str, JS
             query = (args[1] or {}).get("query")
             redirect = f"{args[0]}{'&' if '?' in str(args[0]) else '?'}{urlencode(query)}" if query else args[0]
     user = event["user"]
+    if denied is None and result.get("error") is not None:
+        # an action that throws fails the login and its api.user.set*Metadata calls are not applied (a deny
+        # keeps them); a rule's updateAppMetadata had already written
+        writes = {"app_metadata": [], "user_metadata": []}
     return {
         "outcome": _outcome(result, denied),
         "ID token claims": claims["idToken"],
@@ -330,8 +335,9 @@ def _show(value: JSON) -> str:
 
 def _differs(rule: dict[str, JSON], action: dict[str, JSON]) -> str | None:
     """What differs first: the outcome, then (a login that continues) every effect, or (a login that
-    fails) what already went out: HTTP requests and module calls."""
-    keys = list(rule) if rule["outcome"] == "continues" else ["outcome", "HTTP requests", "module calls"]
+    fails) what already happened: HTTP requests, module calls and metadata written."""
+    keys = list(rule) if rule["outcome"] == "continues" else [
+        "outcome", "HTTP requests", "module calls", "app_metadata", "user_metadata"]
     for key in keys:
         if rule[key] != action[key]:
             return f"{key}: the rule gives {_show(rule[key])}, the action {_show(action[key])}"

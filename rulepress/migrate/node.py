@@ -54,14 +54,16 @@ def find_node() -> str:
 _UNVERSIONED_RE = re.compile(r"""\brequire\(\s*['"]((?:@[\w.-]+/)?[\w.-]+)['"]\s*\)""")
 
 
-def pins(codes: Sequence[str]) -> dict[str, dict[str, str]]:
+def pins(codes: Sequence[str]) -> dict[str, dict[str, Any]]:
     """A version for each npm module the rules require without one: the Rules sandbox's version where it
     had the module (rules_sandbox.json), else the newest release on the npm registry today (asked with
-    `npm view`; when npm cannot answer, the require stays a TODO). -> name -> {version, source}"""
+    `npm view`; when npm cannot answer, the require stays a TODO). -> name -> {version, source, check?}.
+    A version npm chose is not the one the rule ran with, and the side-by-side run only has a stand-in for
+    it: `check` keeps a TODO on each such require, for a person to read its calls against that version."""
     table = json.loads(resources.files("rulepress").joinpath("testing/rules_sandbox.json").read_text("utf-8"))
     sandbox = {g["module"]: g["version"] for g in table["globals"].values() if g.get("version")}
     names = sorted({m for code in codes for m in _UNVERSIONED_RE.findall(code)} - NODE_BUILTINS)
-    out: dict[str, dict[str, str]] = {}
+    out: dict[str, dict[str, Any]] = {}
     ask = []
     for name in names:
         if name in sandbox:
@@ -73,7 +75,7 @@ def pins(codes: Sequence[str]) -> dict[str, dict[str, str]]:
         with ThreadPoolExecutor(max_workers=8) as pool:
             for name, version in zip(ask, pool.map(lambda n: _npm_latest(npm, n), ask), strict=True):
                 if version:
-                    out[name] = {"version": version,
+                    out[name] = {"version": version, "check": True,
                                  "source": f"the newest release on npm on {date.today().isoformat()}"}
     return out
 

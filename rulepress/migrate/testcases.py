@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import yaml
 
@@ -347,6 +348,51 @@ def _axios_behaviour(spec: JSON) -> JSON:
     raise _Drop("its request stub does not call back")
 
 
+def _has_matcher(value: JSON) -> bool:
+    if isinstance(value, dict):
+        return any(str(k).startswith("$") or _has_matcher(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_matcher(v) for v in value)
+    return isinstance(value, str) and value in ("$any", "$absent")
+
+
+def _js_text(value: JSON) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _js_order(data: dict[str, JSON]) -> list[tuple[str, JSON]]:
+    """A JavaScript object's key order: array-index keys ("0", "7") ascending first, then the rest as written."""
+    def index(key: str) -> int | None:
+        if not re.fullmatch(r"0|[1-9][0-9]*", key, re.ASCII) or int(key) >= 2**32 - 1:
+            return None
+        return int(key)
+    indexed = sorted((k for k in data if index(k) is not None), key=lambda k: index(k) or 0)
+    return [(k, data[k]) for k in indexed] + [(k, v) for k, v in data.items() if index(k) is None]
+
+
+def qs_stringify(value: JSON, prefix: str | None = None) -> str:
+    """What qs 6.4's stringify (request 2.81's form encoder) makes of JSON data with its defaults: nested keys
+    in brackets, list items by index, null as `key=`, every byte but A-Z a-z 0-9 - _ . ~ percent-encoded."""
+    parts: list[str] = []
+    items = (_js_order(value) if isinstance(value, dict) else enumerate(value) if isinstance(value, list)
+             else [])
+    for key, item in items:
+        name = f"{prefix}[{key}]" if prefix is not None else str(key)
+        if isinstance(item, (dict, list)):
+            inner = qs_stringify(item, name)
+            if inner:
+                parts.append(inner)
+        elif item is None:
+            parts.append(quote(name, safe="-_.~") + "=")
+        else:
+            parts.append(quote(name, safe="-_.~") + "=" + quote(_js_text(item), safe="-_.~"))
+    return "&".join(parts)
+
+
 def _axios_config(options: JSON, method: str | None, notes: list[str]) -> JSON:
     if options == "$any":
         return "$any"
@@ -371,8 +417,15 @@ def _axios_config(options: JSON, method: str | None, notes: list[str]) -> JSON:
             if not isinstance(value, bool):
                 out["data"] = value
         elif key == "form":
-            out["data"] = "$any"
-            notes.append("the expected request form body is not compared (axios gets URLSearchParams)")
+            # the action sends qs.stringify(form), as request did: the expected body is that string
+            if isinstance(value, str):
+                out["data"] = value
+            elif isinstance(value, (dict, list)) and not _has_matcher(value):
+                out["data"] = qs_stringify(value)
+                out["headers"] = {"content-type": "application/x-www-form-urlencoded"}
+            else:
+                out["data"] = "$any"
+                notes.append("the expected request form body holds a matcher ($any, $match): not compared")
         elif key == "auth" and isinstance(value, dict):
             out["auth"] = {{"user": "username", "pass": "password"}.get(k, k): v for k, v in value.items()}
         else:

@@ -376,7 +376,13 @@ class Migration {
         continue;
       }
       this.dependencies.set(name, version);
-      if (pin && !this.pinned.some((p) => p.name === name)) this.pinned.push({ name, ...pin });
+      if (pin && !this.pinned.some((p) => p.name === name)) {
+        this.pinned.push({ name, version: pin.version, source: pin.source });
+      }
+      if (pin && pin.check) {
+        this.todo(call, "require('" + name + "') pinned to " + pin.version + ", npm's newest release, not " +
+          'the version the rule ran with: check its calls against this version', S.deps);
+      }
       this.edit(arg, quote(name + (subpath || '')));
       this.hoistRequire(call);
     }
@@ -1091,11 +1097,42 @@ class Migration {
     });
     return out;
   }
+  // Actions give event.user.identities without the identity providers' tokens (access_token, refresh_token,
+  // access_token_secret): a rule reading them, or passing identities on whole (into a claim, a request),
+  // does something else in an action.
+  checkIdentities() {
+    const TOKENS = ['access_token', 'refresh_token', 'access_token_secret'];
+    let mentions = false;
+    for (const id of this.refsOf('user')) {
+      const m = id.parent;
+      if (!(m.type === 'MemberExpression' && m.object === id && propName(m) === 'identities')) continue;
+      mentions = true;
+      let whole = m;
+      if (m.parent.type === 'MemberExpression' && m.parent.object === m && m.parent.computed) whole = m.parent;
+      const p = whole.parent;
+      const read = p.type === 'MemberExpression' && p.object === whole;
+      if (!read && (p.type === 'AssignmentExpression' || p.type === 'CallExpression' || p.type === 'Property' ||
+          p.type === 'ArrayExpression' || p.type === 'ReturnStatement' || p.type === 'VariableDeclarator')) {
+        if (!(p.type === 'VariableDeclarator' || (p.type === 'CallExpression' && p.callee !== whole &&
+            isIdent(p.callee.object || {}, '_')))) {
+          this.todo(whole, 'user.identities passed on whole (an action\'s identities have no provider tokens)', S.limits);
+        }
+      }
+    }
+    if (!mentions) return;
+    walk(this.fn, (n) => {
+      if (n.type === 'MemberExpression' && TOKENS.includes(propName(n))) {
+        this.todo(n, 'an identity provider token (' + propName(n) + '), which event.user.identities does not have',
+          S.limits);
+      }
+    });
+  }
   convertUser() {
     // A custom profile property set only for the SAML mappings to read: in an action it is set on event.user
     // (a local change) and the converted mapping reads it there; standard claims stay a TODO (they shaped
     // the tokens too).
     const mapped = this.samlMappedProperties();
+    this.checkIdentities();
     for (const id of this.refsOf('user')) {
       this.edit(id, 'event.user');
       const m = id.parent;
@@ -1190,6 +1227,10 @@ class Migration {
       if (entries) {
         const stmt = p.parent.parent;
         this.edit(stmt, () => entries.map(([attr, path]) => setAttribute(attr, path)).join('\n' + this.indentOf(stmt)));
+        // the rule set a whole table; setAttribute adds to the add-on's, whose other attributes stay
+        this.todo(p, 'context.samlConfiguration.mappings replaced as a whole: the action sets these attributes, ' +
+          "and the SAML add-on's other mappings still apply (remove them there if the rule meant to drop them)",
+        S.saml);
         return;
       }
     } else if (key === 'mappings') {
@@ -1502,7 +1543,15 @@ class Migration {
       const values = found.get(key).values;
       if (!values.some((v) => JSON.stringify(v) === JSON.stringify(value)) && values.length < 6) values.push(value);
     };
-    const pathOf = (node) => {
+    const pathOf = (node, depth = 0) => {
+      // a local name set once from a path (`const prev = user.app_metadata.fp || null`) stands for that path
+      if (node && node.type === 'Identifier' && !this.roles.has(node) && depth < 3) {
+        const v = this.variableOf(node);
+        const def = v && v.defs.length === 1 && v.defs[0].node.type === 'VariableDeclarator' ? v.defs[0].node : null;
+        let init = def && v.references.every((r) => !r.isWrite() || r.init) ? def.init : null;
+        if (init && init.type === 'LogicalExpression') init = init.left;
+        return init ? pathOf(init, depth + 1) : null;
+      }
       const parts = [];
       let n = node;
       while (n && n.type === 'MemberExpression') {
@@ -1549,7 +1598,8 @@ class Migration {
         } else if (isIdent(target, '_') && ['includes', 'contains', 'indexOf'].includes(method) && pathOf(node.arguments[1])) {
           for (const v of listOf(arg) || []) add(pathOf(node.arguments[1]), v);
         }
-      } else if (node.type === 'MemberExpression' && node.parent && usedForTruth(node) && pathOf(node)) {
+      } else if ((node.type === 'MemberExpression' || node.type === 'Identifier') && node.parent &&
+          usedForTruth(node) && pathOf(node)) {
         add(pathOf(node), true);
         add(pathOf(node), false);
       }

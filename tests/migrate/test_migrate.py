@@ -80,7 +80,7 @@ def test_todo_lines_point_at_the_rule_file(tmp_path: Path, capsys: pytest.Captur
     code, out, _ = run_cli(capsys, "rules/scope-by-role.md", "--root", str(root))
     assert code == 4
     assert out.splitlines()[:3] == [
-        "rules/scope-by-role.md -> rules/scope-by-role-action.md: manual; same as the rule on 1/2 generated cases; "
+        "rules/scope-by-role.md -> rules/scope-by-role-action.md: manual; same as the rule on 3/4 generated cases; "
         "1 test case(s) not convertible",
         '  rules/scope-by-role.md:14: TODO(migrate) context.accessToken.scope — see "Convert custom claims '
         'in tokens"',
@@ -113,9 +113,9 @@ def test_report_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
         "---------------------  --------  -----  ----  --------------\n"
         "deny-unverified-email  complete  3/3    5/5   -\n"
         "sso-client-list        manual    0/1    0/2   context.sso\n"
-        "terms-redirect         manual    1/1    6/6   the 'redirect-callback' protocol (continue after a redirect)\n"
+        "terms-redirect         manual    1/1    5/5   the 'redirect-callback' protocol (continue after a redirect)\n"
         "1 of 3 rule(s) migrate with no TODO; 2 of 3 with tests pass their converted tests; "
-        "13 generated case(s) run on both sides, 2 differ; 1 complete (nothing left for a person)\n"
+        "12 generated case(s) run on both sides, 2 differ; 1 complete (nothing left for a person)\n"
     )
     assert sorted(p.name for p in (root / "rules").iterdir()) == [
         "deny-unverified-email.md", "sso-client-list.md", "terms-redirect.md"]  # a report writes nothing
@@ -138,7 +138,7 @@ def test_every_fixture_migrates_validates_and_is_measured(tmp_path: Path,
     code, out, _ = run_cli(capsys, "--all", "--report", "--root", str(root))
     assert out.splitlines()[-1] == (
         "12 of 16 rule(s) migrate with no TODO; 13 of 15 with tests pass their converted tests; "
-        "46 generated case(s) run on both sides, 3 differ; 12 complete (nothing left for a person)")
+        "50 generated case(s) run on both sides, 3 differ; 12 complete (nothing left for a person)")
 
 
 def test_converted_tests_pass_under_rulepress_test(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
