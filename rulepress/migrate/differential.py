@@ -36,6 +36,7 @@ MAX_CASES = 24  # per rule
 CASE_TIMEOUT = 1.5  # seconds per side: every answer is immediate (ms), so only a hang runs this long
 DEFAULT_ANSWER: dict[str, JSON] = {"status": 200, "json": {}}
 FAILING_ANSWER: dict[str, JSON] = {"status": 500, "body": "upstream error"}
+TEXT_ANSWER: dict[str, JSON] = {"status": 200, "body": "ok"}
 #: a rule that calls out over HTTP (the request module, as a global or required)
 HTTP_CALL = re.compile(r"\brequest\s*(?:\.\s*(?:get|post|put|patch|del|delete|head)\s*)?\(|require\(\s*['\"]request")
 #: errors JavaScript itself throws: compared by kind, their message quotes the code
@@ -135,7 +136,10 @@ def generate(rule: Template, converted: Converted) -> list[Generated]:
                    *[c for c in cases[1:] if c.name != "every condition at its first value"]]
         fails = [Generated(f"{g.name}, the HTTP service fails", g.rule_input, g.changed, [dict(FAILING_ANSWER)])
                  for g in ordered]
-        cases = [*cases[: MAX_CASES // 2], *fails][:MAX_CASES]
+        # and a 200 whose body is not JSON: code that parses it fails where the rule had already gone on
+        texts = [Generated(f"{g.name}, the HTTP service answers text", g.rule_input, g.changed, [dict(TEXT_ANSWER)])
+                 for g in ordered[:2]]
+        cases = [*cases[: MAX_CASES // 2 - len(texts)], *texts, *fails][:MAX_CASES]
     return cases[:MAX_CASES]
 
 

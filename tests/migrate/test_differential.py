@@ -44,19 +44,21 @@ def test_a_nested_form_body_goes_out_as_request_sent_it(tmp_path: Path) -> None:
     });
 }""")
     assert code == 0, out
-    assert "same as the rule on 4/4 generated cases" in out
+    assert "same as the rule on 6/6 generated cases" in out
     assert "qs.stringify(" in text and "dependencies: {axios: 1.21.1, qs: 6.4.3}" in text
     # the agreeing cases are in the file, with the request as the rule's request module sent it
     block = text.split("## Cases checked against the rule")[1].split("```test\n")[1].split("```")[0]
     cases = yaml.safe_load(block)
     assert [c["name"] for c in cases] == [
         "same as the rule: defaults", 'same as the rule: context.clientID = "abc123"',
+        "same as the rule: defaults, the HTTP service answers text",
+        'same as the rule: context.clientID = "abc123", the HTTP service answers text',
         "same as the rule: defaults, the HTTP service fails",
         'same as the rule: context.clientID = "abc123", the HTTP service fails']
     sent = cases[1]["expect"]["requests"][0]
     assert sent["body"] == "who%5Bemail%5D=jane.doe%40example.com&app=Example%20App"
     assert sent["headers"] == {"content-type": "application/x-www-form-urlencoded"}
-    assert cases[3]["expect"]["calls"] == [{"api.access.deny": ["not allowed: upstream error"]}]
+    assert cases[5]["expect"]["calls"] == [{"api.access.deny": ["not allowed: upstream error"]}]
     assert cases[0]["expect"] == {"calls": []}  # another app: nothing happens, and nothing is sent
 
 
