@@ -218,7 +218,8 @@ def test_a_node_modules_override_without_the_packages_is_named(tmp_path: Path) -
                           cwd=root, env=env, capture_output=True, text=True, check=False)
     assert proc.returncode == 1
     assert proc.stderr == (f"error: RULEPRESS_NODE_MODULES={empty} does not hold acorn 8.19.0, async 0.9.2, "
-                           "axios 1.21.1, eslint-scope 9.1.2, lodash 2.4.2, q 1.0.1, qs 6.4.3, request 2.81.0, "
+                           "axios 1.21.1, eslint-scope 9.1.2, jsonwebtoken 7.4.3, lodash 2.4.2, q 1.0.1, qs 6.4.3, "
+                           "request 2.81.0, "
                            "uuid 2.0.3\n")
 
 

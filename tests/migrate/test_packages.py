@@ -14,8 +14,8 @@ from rulepress.errors import UserError
 from rulepress.node_packages import node_modules, wanted
 
 # as the shipped package.json pins them
-LISTED = ("acorn 8.19.0, async 0.9.2, axios 1.21.1, eslint-scope 9.1.2, lodash 2.4.2, q 1.0.1, qs 6.4.3, "
-          "request 2.81.0, uuid 2.0.3")
+LISTED = ("acorn 8.19.0, async 0.9.2, axios 1.21.1, eslint-scope 9.1.2, jsonwebtoken 7.4.3, lodash 2.4.2, "
+          "q 1.0.1, qs 6.4.3, request 2.81.0, uuid 2.0.3")
 
 
 def test_first_use_installs_once_into_the_cache_folder(tmp_path: Path) -> None:
