@@ -75,7 +75,10 @@ def front_matter(template: Template, converted: Converted, draft: bool = False) 
     if draft:
         out["deploy"] = False
     out["migrated_from"] = template.id
-    text = yaml.safe_dump(out, sort_keys=False, allow_unicode=True, default_flow_style=None, width=110)
+    # one key per line (a mapping of scalars alone would come out as one flow line), lists and maps inline
+    text = "".join(yaml.safe_dump({key: value}, sort_keys=False, allow_unicode=True, width=110,
+                                  default_flow_style=None if isinstance(value, (list, dict)) else False)
+                   for key, value in out.items())
     return "---\n" + text + "---\n"
 
 

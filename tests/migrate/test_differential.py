@@ -110,6 +110,7 @@ def test_saml_mappings_and_risk_assessment_convert_and_are_compared(tmp_path: Pa
     # every generated case agrees; what is left is the one thing a run cannot see: the rule replaced the
     # add-on's mapping table, an action can only add to it
     assert code == 4, out
+    assert text.startswith("---\nkind: action\nname: R\ntrigger: post-login\n")  # one key per line
     assert "same as the rule on 6/6 generated cases" in out
     assert ("TODO(migrate) context.samlConfiguration.mappings replaced as a whole: the action sets these "
             "attributes, and the SAML add-on's other mappings still apply") in out
@@ -201,3 +202,16 @@ def test_a_callback_whose_error_may_be_null_fails_only_when_it_is_set(tmp_path: 
     failing = cases["same as the rule: user.email_verified = false, the HTTP service fails"]["expect"]
     assert failing["error"] == "not notified"
     assert cases["same as the rule: defaults"]["expect"] == {"calls": []}
+
+
+def test_front_matter_of_scalars_only_is_one_key_per_line(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "rules").mkdir(parents=True)
+    (root / "rules" / "plain.md").write_text(
+        "---\nkind: rule\n---\n# Plain\n\nDoes nothing.\n\n```js\n"
+        "function (user, context, callback) {\n  callback(null, user, context);\n}\n```\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "rulepress", "migrate", "rules/plain.md"], cwd=root,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    text = (root / "rules" / "plain-action.md").read_text("utf-8")
+    assert text.startswith("---\nkind: action\nname: Plain\ntrigger: post-login\nmigrated_from: plain\n---\n")
