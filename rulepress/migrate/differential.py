@@ -2,12 +2,13 @@
 Actions emulation (rulepress/testing), on the same generated cases, compared by what each does.
 
 Cases come from the rule's conditions (transform.js `probes`: the input paths they read and the literals
-they compare them with), plus the defaults and, for a rule that calls out over HTTP, a failing answer. Both
+they compare them with), plus the defaults, every condition at once, and, for a rule that calls out over
+HTTP, a failing answer and a 200 that is not JSON. Both
 sides run with the real modules (the `request` module on the rule side, axios on the action side, over the
 recording transport; lodash, uuid, ... at the sandbox's versions; a stand-in for anything else, the same on
 both sides), the same HTTP answers, a fixed clock and seeded randomness. Compared: allowed or failed and the
-message, ID and access token claims, app and user metadata as persisted, MFA, redirects, every HTTP request
-(method, URL, headers the code chose, body bytes) and the stand-in modules' calls. Agreeing cases are
+message, ID and access token claims, app and user metadata as persisted, MFA, redirects, the SAML response,
+every HTTP request (method, URL, headers the code chose, body bytes) and the stand-in modules' calls. Agreeing cases are
 written into the action file as test blocks (so `rulepress test` replays them); a difference is named.
 """
 
@@ -94,7 +95,8 @@ def _truthy(value: JSON) -> bool:
 
 
 def generate(rule: Template, converted: Converted) -> list[Generated]:
-    """The cases for one rule: the defaults, one per probed value, and a failing HTTP answer."""
+    """The cases for one rule: the defaults, one per probed value, every condition at once (and each other
+    value on top), and for a rule that calls out over HTTP the same with a failing answer and a text one."""
     configuration = tuple(rule.rule.configuration if rule.rule else ()) + tuple(
         s for s in converted.secrets if not (rule.rule and s in rule.rule.configuration))
     base = default_rule_input(configuration)
