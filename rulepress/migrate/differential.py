@@ -3,13 +3,13 @@ Actions emulation (rulepress/testing), on the same generated cases, compared by 
 
 Cases come from the rule's conditions (transform.js `probes`: the input paths they read and the literals
 they compare them with), plus the defaults, every condition at once, and, for a rule that calls out over
-HTTP, a failing answer and a 200 that is not JSON. Both
-sides run with the real modules (the `request` module on the rule side, axios on the action side, over the
-recording transport; lodash, uuid, ... at the sandbox's versions; a stand-in for anything else, the same on
-both sides), the same HTTP answers, a fixed clock and seeded randomness. Compared: allowed or failed and the
-message, ID and access token claims, app and user metadata as persisted, MFA, redirects, the SAML response,
-every HTTP request (method, URL, headers the code chose, body bytes) and the stand-in modules' calls. Agreeing cases are
-written into the action file as test blocks (so `rulepress test` replays them); a difference is named.
+HTTP, a failing answer and a 200 that is not JSON. Both sides run with the real modules (the `request`
+module on the rule side, axios on the action side, over the recording transport; lodash, uuid, ... at the
+sandbox's versions; a stand-in for anything else, the same on both sides), the same HTTP answers, a fixed
+clock and seeded randomness. Compared: allowed or failed and the message, ID and access token claims, app
+and user metadata as persisted, MFA, redirects, the SAML response, every HTTP request (method, URL, headers
+the code chose, body bytes) and the stand-in modules' calls. Agreeing cases are written into the action
+file as test blocks (so `rulepress test` replays them); a difference is named.
 """
 
 from __future__ import annotations
