@@ -1513,7 +1513,7 @@ class Migration {
     // `callback(...); return;` became two returns: the second is dead code (so is a repeated `return;`)
     for (let before = ''; before !== code;) {
       before = code;
-      code = code.replace(/^([ \t]*)(return\b[^\n]*;)\n\1return;\n/gm, '$1$2\n');
+      code = code.replace(/^([ \t]*)(return\b[^\n]*;)\n(?:[ \t]*\n)*\1return;\n/gm, '$1$2\n');
     }
     this.todos.sort((a, b) => a.line - b.line || a.idiom.localeCompare(b.idiom));
     return {
