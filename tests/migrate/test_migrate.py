@@ -545,3 +545,19 @@ def test_no_dead_return_is_left_after_a_converted_callback() -> None:
                            "    return api.access.deny('Signup disabled');\n"
                            "  }\n"
                            "};")
+
+
+def test_no_return_is_left_after_a_converted_return() -> None:
+    result = migrate_code(
+        "function (user, context, callback) {\n"
+        "  if (context.stats.loginsCount === 1) {\n"
+        "    auth0.users.updateAppMetadata(user.user_id, {signup: true})\n"
+        "      .then(function () { return callback(new Error('Signup disabled')); })\n"
+        "      .catch(function (err) { callback(err); });\n"
+        "\n"
+        "    return;\n"
+        "  }\n"
+        "  callback(null, user, context);\n"
+        "}")
+    assert "return api.access.deny('Signup disabled');\n  }\n" in result.code, result.code
+    assert result.code.count("return") == 1
