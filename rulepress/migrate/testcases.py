@@ -11,9 +11,11 @@ is dropped (a test that asserts nothing would be a defect).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
@@ -46,6 +48,10 @@ _GEOIP_KEYS = {"country_code": "countryCode", "country_code3": "countryCode3", "
                "city_name": "cityName", "latitude": "latitude", "longitude": "longitude",
                "time_zone": "timeZone", "continent_code": "continentCode"}
 _OUTPUT_CONTEXT = ("idToken", "accessToken", "multifactor", "redirect")
+#: Rules-sandbox global -> the module an action requires for it (rulepress/testing/rules_sandbox.json)
+_SANDBOX_GLOBALS: dict[str, str] = {
+    name: spec["module"] for name, spec in json.loads(
+        resources.files("rulepress").joinpath("testing/rules_sandbox.json").read_text("utf-8"))["globals"].items()}
 _METHODS = {"get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "del": "DELETE",
             "delete": "DELETE", "head": "HEAD"}
 
@@ -109,8 +115,10 @@ class _Case:
         out: dict[str, JSON] = {"name": case.get("name")}
         modules = dict(case.get("modules") or {})
         globals_ = dict(case.get("globals") or {})
-        if "request" in globals_:
-            modules["request"] = globals_.pop("request")
+        # a stub of a Rules-sandbox global (`_`, `request`, ...) stubs the module the action requires instead:
+        # kept as a global, it would let the action pass a test and throw on Auth0
+        for name in [g for g in globals_ if g in _SANDBOX_GLOBALS]:
+            modules.setdefault(_SANDBOX_GLOBALS[name], globals_.pop(name))
         event: dict[str, JSON] = {}
         if case.get("user"):
             event["user"] = case["user"]

@@ -561,3 +561,14 @@ def test_no_return_is_left_after_a_converted_return() -> None:
         "}")
     assert "return api.access.deny('Signup disabled');\n  }\n" in result.code, result.code
     assert result.code.count("return") == 1
+
+
+def test_a_stubbed_sandbox_global_becomes_a_module_stub_not_an_action_global() -> None:
+    """A rule test stubbing `_` as a global: carried over as a global, the action would pass in the sandbox
+    and throw on Auth0 (an action has no `_`); it stubs the module the action requires instead."""
+    converted = Converted("t", "const _ = require('lodash');", dependencies=(("lodash", "2.4.2"),))
+    block = ("- name: first\n  globals:\n    _: {first: {$returns: x}}\n    fetch: {$resolves: {ok: true}}\n"
+             "  expect:\n    context: {idToken: {'https://example.com/x': x}}\n")
+    (out,) = convert_blocks([block], converted).blocks
+    assert out is not None and "modules:\n    lodash:\n      first:" in out
+    assert "globals:\n    fetch:" in out and "\n    _:" not in out
