@@ -29,9 +29,9 @@ function worker() {
   const compiled = new Map();
   let current = null;
   transport.install(); // no connection leaves this worker: every HTTP request is recorded and answered
+  determinism.install(); // the clock and randomness a case with HTTP answers fixes (determinism.js)
   // Load the real packages before any case: what a module draws at load time (uuid seeds itself) must not
   // depend on which cases this worker ran before, or two runs of one case could differ.
-  determinism.install();
   if (realRequire) for (const name of Object.keys(INSTALLED)) realRequire(name);
 
   process.on('uncaughtException', (err) => {
