@@ -40,10 +40,24 @@ FAILING_ANSWER: dict[str, JSON] = {"status": 500, "body": "upstream error"}
 TEXT_ANSWER: dict[str, JSON] = {"status": 200, "body": "ok"}
 #: a rule that calls out over HTTP (the request module, as a global or required)
 HTTP_CALL = re.compile(r"\brequest\s*(?:\.\s*(?:get|post|put|patch|del|delete|head)\s*)?\(|require\(\s*['\"]request")
+#: what an HTTP client's error carries when the request failed (the two clients word these differently)
+NETWORK_CODES = frozenset({"ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ESOCKETTIMEDOUT", "ECONNABORTED",
+                           "ENOTFOUND", "EAI_AGAIN", "EPIPE", "ERR_BAD_RESPONSE", "ERR_NETWORK",
+                           "ERR_BAD_REQUEST", "HPE_INVALID_CONSTANT", "ERR_INVALID_URL", "ERR_FR_TOO_MANY_REDIRECTS"})
 #: errors JavaScript itself throws: compared by kind, their message quotes the code
 RUNTIME_ERRORS = frozenset({"TypeError", "ReferenceError", "RangeError", "SyntaxError"})
-#: headers an HTTP client adds by itself (request and axios differ there); the others are compared
-CLIENT_HEADERS = frozenset({"host", "connection", "content-length", "user-agent", "accept", "accept-encoding"})
+#: the api.* calls the comparison reads as effects; any other call of an action is a difference (a rule has none)
+COMPARED_CALLS = frozenset({"api.idToken.setCustomClaim", "api.accessToken.setCustomClaim", "api.user.setAppMetadata",
+                            "api.user.setUserMetadata", "api.access.deny", "api.multifactor.enable",
+                            "api.redirect.sendUserTo"})
+#: headers the transport itself decides (the URL, the body and the connection say the same)
+TRANSPORT_HEADERS = frozenset({"host", "connection", "content-length"})
+#: header values request or axios send by themselves; the same header with another value, set by the code, is
+#: compared
+CLIENT_DEFAULTS = {"accept": "application/json, text/plain, */*", "accept-encoding": "gzip, compress, deflate, br",
+                   "user-agent": "axios/1.21.1"}
+#: request sets `accept: application/json` itself for `json: true`; axios sends its own default accept
+CLIENT_ACCEPTS = frozenset({"application/json", "application/json, text/plain, */*"})
 
 
 @dataclass(frozen=True)
@@ -174,7 +188,9 @@ def check(pairs: Sequence[tuple[Template, Template, Converted]], node: str | Non
             cases.append(_case(action, g.name, {"event": event, "cache": {}}, g.http))
         plan.append(runs)
     options = NodeOptions(node=node) if node else NodeOptions()
-    results = run_job(make_job(templates, cases, options), options.node)
+    job = make_job(templates, cases, options)
+    job["by_kind"] = True  # a rule and its action never share a worker, nor its modules' state
+    results = run_job(job, options.node)
     out = []
     at = 0
     for (_rule, action, _converted), runs in zip(pairs, plan, strict=True):
@@ -212,9 +228,11 @@ def _outcome(result: dict[str, JSON], denied: str | None) -> JSON:
     if denied is not None:
         return {"fails": denied}
     error = result.get("error")
+    if error is None and outcome == "threw":  # the code could not even start (no handler exported, ...)
+        return {"fails": "; ".join(str(p.get("message")) for p in result.get("problems", [])) or "threw"}
     if error is None:
         return "continues"
-    if error.get("code") or str(error.get("name", "")).startswith("Axios"):
+    if error.get("code") in NETWORK_CODES or str(error.get("name", "")).startswith("Axios"):
         return {"fails": "(an HTTP client error)"}  # request and axios word their own errors differently
     if error.get("name") in RUNTIME_ERRORS:  # their messages name the code's own variables (context, event)
         return {"fails": f"(a {error['name']})"}
@@ -236,8 +254,16 @@ def _merged_metadata(start: JSON, writes: list[JSON]) -> JSON:
 
 def _requests(result: dict[str, JSON]) -> list[JSON]:
     return [{"method": r["method"], "url": r["url"], "body": r["body"],
-             "headers": {k: v for k, v in sorted(r["headers"].items()) if k not in CLIENT_HEADERS}}
+             "headers": {k: v for k, v in sorted(r["headers"].items())
+                         if k not in TRANSPORT_HEADERS and CLIENT_DEFAULTS.get(k) != v
+                         and not (k == "accept" and v in CLIENT_ACCEPTS)}}
             for r in result.get("requests") or []]
+
+
+def _problems(result: dict[str, JSON]) -> list[str]:
+    """What went wrong beside the outcome (an uncaught error, a blocked request), by kind, without the
+    code's own wording or lines."""
+    return sorted({str(p.get("message", "")).split(":")[0] for p in result.get("problems", [])})
 
 
 def rule_side(result: dict[str, JSON], given: dict[str, JSON]) -> dict[str, JSON]:
@@ -268,6 +294,8 @@ def rule_side(result: dict[str, JSON], given: dict[str, JSON]) -> dict[str, JSON
                                     result.get("user") or {}),
         "HTTP requests": _requests(result),
         "module calls": result.get("module_calls", []),
+        "other API calls": [c for c in result.get("calls", []) if not str(c.get("call")).startswith("auth0.users.")],
+        "problems": _problems(result),
     }
 
 
@@ -314,6 +342,8 @@ def action_side(result: dict[str, JSON], event: dict[str, JSON]) -> dict[str, JS
             saml[setting[:1].lower() + setting[1:]] = args[0]
         elif name == "api.redirect.sendUserTo":
             query = (args[1] or {}).get("query")
+            if query:  # as the URL carries them: JavaScript's true and false
+                query = {k: ("true" if v is True else "false" if v is False else v) for k, v in query.items()}
             redirect = f"{args[0]}{'&' if '?' in str(args[0]) else '?'}{urlencode(query)}" if query else args[0]
     user = event["user"]
     if denied is None and result.get("error") is not None:
@@ -331,6 +361,9 @@ def action_side(result: dict[str, JSON], event: dict[str, JSON]) -> dict[str, JS
         "SAML response": saml or None,
         "HTTP requests": _requests(result),
         "module calls": result.get("module_calls", []),
+        "other API calls": [c for c in result.get("calls", []) if c.get("call") not in COMPARED_CALLS
+                            and not str(c.get("call")).startswith("api.samlResponse.set")],
+        "problems": _problems(result),
     }
 
 
@@ -343,7 +376,7 @@ def _differs(rule: dict[str, JSON], action: dict[str, JSON]) -> str | None:
     """What differs first: the outcome, then (a login that continues) every effect, or (a login that
     fails) what already happened: HTTP requests, module calls and metadata written."""
     keys = list(rule) if rule["outcome"] == "continues" else [
-        "outcome", "HTTP requests", "module calls", "app_metadata", "user_metadata"]
+        "outcome", "HTTP requests", "module calls", "app_metadata", "user_metadata", "problems"]
     for key in keys:
         if rule[key] != action[key]:
             return f"{key}: the rule gives {_show(rule[key])}, the action {_show(action[key])}"

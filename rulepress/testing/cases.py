@@ -263,11 +263,9 @@ class _Parser:
             self.problem(line, usage)
             return None
         for answer in answers:
-            unknown = [k for k in answer if k not in HTTP_ANSWER_KEYS]
-            status = answer.get("status", 200)
-            if unknown or isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-                self.problem(line, usage + (f" (unknown key '{unknown[0]}')" if unknown else
-                                            " (status: a number from 100 to 599)"))
+            why = _answer_problem(answer)
+            if why:
+                self.problem(line, f"{usage} ({why})")
                 return None
         return answers
 
@@ -342,6 +340,29 @@ class _Parser:
                 continue
             out.append(Call(str(name), tuple(args), item_line))
         return tuple(out)
+
+
+def _answer_problem(answer: dict[str, JSON]) -> str | None:
+    """What is wrong with one HTTP answer of a case, or None."""
+    unknown = [k for k in answer if k not in HTTP_ANSWER_KEYS]
+    if unknown:
+        return f"unknown key '{unknown[0]}'"
+    status = answer.get("status", 200)
+    if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
+        return "status: a number from 200 to 599"
+    for key in ("method", "url", "body"):
+        if key in answer and not isinstance(answer[key], (str, int, float)):
+            return f"{key}: a string"
+    headers = answer.get("headers", {})
+    if not isinstance(headers, dict):
+        return "headers: a mapping of name to value"
+    for name, value in headers.items():
+        text = f"{name}{value}"
+        if not isinstance(value, (str, int, float)) or "\r" in text or "\n" in text or not str(name).isascii():
+            return f"headers: '{name}' needs a one-line value (and an ASCII name)"
+        if str(name).lower() in ("content-length", "transfer-encoding", "connection"):
+            return f"headers: '{name}' is set by the transport"
+    return None
 
 
 def parse_cases(template: Template) -> tuple[list[Case], list[Problem]]:

@@ -21,20 +21,30 @@ function seeded(seed) {
   };
 }
 
-// Run inside a case's vm context, from its source (with `seeded`'s): the context's own Date and Math.random.
-function patchContext(now, seededFrom) {
-  const RealDate = globalThis.Date;
-  class FixedDate extends RealDate {
-    constructor(...args) {
-      if (args.length === 0) super(now);
-      else super(...args);
-    }
-
-    static now() {
-      return now;
-    }
+// A Date whose "now" is nowOf() (a number), or the real clock when nowOf() is null; callable without `new`,
+// as Date is. Self-contained: it also runs inside vm contexts, from its source.
+function makeDate(RealDate, nowOf) {
+  function CaseDate(...args) {
+    const now = nowOf();
+    if (!new.target) return now === null ? RealDate() : new RealDate(now).toString();
+    if (args.length === 0 && now !== null) return Reflect.construct(RealDate, [now], new.target);
+    return Reflect.construct(RealDate, args, new.target);
   }
-  globalThis.Date = FixedDate;
+  Object.setPrototypeOf(CaseDate, RealDate);
+  CaseDate.prototype = RealDate.prototype;
+  CaseDate.now = () => {
+    const now = nowOf();
+    return now === null ? RealDate.now() : now;
+  };
+  CaseDate.parse = RealDate.parse;
+  CaseDate.UTC = RealDate.UTC;
+  return CaseDate;
+}
+
+// Run inside a case's vm context, from its source (with `seeded`'s and `makeDate`'s): the context's own Date
+// and Math.random.
+function patchContext(now, seededFrom, makeDateFrom) {
+  globalThis.Date = makeDateFrom(globalThis.Date, () => now);
   Math.random = seededFrom(42);
 }
 
@@ -48,25 +58,21 @@ const real = {
   randomBytes: crypto.randomBytes,
   randomUUID: crypto.randomUUID,
   randomFillSync: crypto.randomFillSync,
+  randomFill: crypto.randomFill,
+  randomInt: crypto.randomInt,
+  getRandomValues: crypto.webcrypto.getRandomValues.bind(crypto.webcrypto),
 };
 let fixed = null; // the seeded generator while a case runs fixed
 
 function installOnce() {
   if (globalThis.Date !== real.Date) return;
-  const RealDate = real.Date;
-  class CaseDate extends RealDate {
-    constructor(...args) {
-      if (args.length === 0 && fixed) super(NOW);
-      else super(...args);
-    }
-
-    static now() {
-      return fixed ? NOW : RealDate.now();
-    }
-  }
-  globalThis.Date = CaseDate;
+  globalThis.Date = makeDate(real.Date, () => (fixed ? NOW : null));
   Math.random = () => (fixed ? fixed() : real.random());
   const bytes = (n) => Buffer.from(Array.from({ length: n }, () => Math.floor(fixed() * 256)));
+  const fill = (view) => {
+    bytes(view.byteLength).copy(Buffer.from(view.buffer, view.byteOffset, view.byteLength));
+    return view;
+  };
   crypto.randomBytes = function randomBytes(n, callback) {
     if (!fixed) return real.randomBytes.apply(crypto, arguments);
     const out = bytes(n);
@@ -76,9 +82,30 @@ function installOnce() {
   };
   crypto.randomFillSync = function randomFillSync(buffer) {
     if (!fixed) return real.randomFillSync.apply(crypto, arguments);
-    bytes(buffer.byteLength).copy(Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength));
-    return buffer;
+    return fill(buffer);
   };
+  crypto.randomFill = function randomFill(buffer, ...rest) {
+    if (!fixed) return real.randomFill.apply(crypto, arguments);
+    const callback = rest[rest.length - 1];
+    fill(buffer);
+    process.nextTick(() => callback(null, buffer));
+    return undefined;
+  };
+  crypto.randomInt = function randomInt(...args) {
+    if (!fixed) return real.randomInt.apply(crypto, args);
+    const callback = typeof args[args.length - 1] === 'function' ? args.pop() : null;
+    const [min, max] = args.length === 1 ? [0, args[0]] : args;
+    const value = min + Math.floor(fixed() * (max - min));
+    if (!callback) return value;
+    process.nextTick(() => callback(null, value));
+    return undefined;
+  };
+  const getRandomValues = function getRandomValues(view) {
+    return fixed ? fill(view) : real.getRandomValues(view);
+  };
+  // (crypto.getRandomValues is a fixed getter of the module, which reads webcrypto's)
+  crypto.webcrypto.getRandomValues = getRandomValues;
+  crypto.webcrypto.randomUUID = () => crypto.randomUUID();
   crypto.randomUUID = function randomUUID() {
     if (!fixed) return real.randomUUID.apply(crypto, arguments);
     const b = bytes(16);
@@ -98,7 +125,7 @@ function fix() {
 }
 
 function inContext(vm, context) {
-  vm.runInContext(`(${patchContext})(${NOW}, ${seeded});`, context);
+  vm.runInContext(`(${patchContext})(${NOW}, ${seeded}, ${makeDate});`, context);
 }
 
 module.exports = { install: installOnce, fix, inContext, NOW };

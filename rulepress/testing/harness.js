@@ -41,11 +41,21 @@ function emit(result) {
 function runPool(job) {
   const cases = job.cases;
   const total = cases.length;
-  let next = 0;
   let finished = 0;
   const slots = [];
   if (total === 0) return;
-  const size = Math.max(1, Math.min(job.workers || 1, total));
+  // With `by_kind`, rule cases and action cases never share a worker: one worker runs every rule case in
+  // order and one every action case, so module state a rule leaves (a real lodash it configured) cannot
+  // reach an action, and both sides see their modules' state progress alike (rulepress migrate).
+  const queues = new Map();
+  for (let i = 0; i < total; i++) {
+    const key = job.by_kind ? cases[i].kind : 'any';
+    if (!queues.has(key)) queues.set(key, []);
+    queues.get(key).push(i);
+  }
+  const kinds = [...queues.keys()];
+  const size = job.by_kind ? kinds.length : Math.max(1, Math.min(job.workers || 1, total));
+  const pending = (slot) => queues.get(slot.kind).length > 0;
 
   function spawn(slot) {
     const worker = new Worker(SANDBOX, {
@@ -75,7 +85,7 @@ function runPool(job) {
         emit(crashed(index, what));
         done();
       }
-      if (next < total) {
+      if (pending(slot)) {
         spawn(slot);
         feed(slot);
       }
@@ -85,8 +95,8 @@ function runPool(job) {
   }
 
   function feed(slot) {
-    if (next >= total || slot.worker === null) return;
-    const index = next++;
+    if (!pending(slot) || slot.worker === null) return;
+    const index = queues.get(slot.kind).shift();
     const c = cases[index];
     slot.index = index;
     const worker = slot.worker;
@@ -97,7 +107,7 @@ function runPool(job) {
       worker.terminate();
       emit(timedOut(index, c));
       done();
-      if (next < total) {
+      if (pending(slot)) {
         spawn(slot);
         feed(slot);
       }
@@ -119,7 +129,7 @@ function runPool(job) {
   }
 
   for (let i = 0; i < size; i++) {
-    const slot = { worker: null, index: null, timer: null };
+    const slot = { worker: null, index: null, timer: null, kind: job.by_kind ? kinds[i] : 'any' };
     slots.push(slot);
     spawn(slot);
     feed(slot);

@@ -32,7 +32,13 @@ function worker() {
   determinism.install(); // the clock and randomness a case with HTTP answers fixes (determinism.js)
   // Load the real packages before any case: what a module draws at load time (uuid seeds itself) must not
   // depend on which cases this worker ran before, or two runs of one case could differ.
-  if (realRequire) for (const name of Object.keys(INSTALLED)) realRequire(name);
+  // (loaded under the fixed clock and seed, so what they draw then, such as uuid's v1 node id, is the same
+  // in every worker)
+  if (realRequire) {
+    const end = determinism.fix();
+    for (const name of Object.keys(INSTALLED)) realRequire(name);
+    end();
+  }
 
   process.on('uncaughtException', (err) => {
     if (current) current.problem('uncaught error', err);
@@ -46,7 +52,8 @@ function worker() {
     const state = new CaseState(index, tpl);
     current = state;
     const real = Array.isArray(c.http);
-    if (real) state.result.requests = transport.begin(c.http, (message) => state.problemHere(message));
+    const requests = transport.begin(real ? c.http : null, (message) => state.problemHere(message));
+    if (real) state.result.requests = requests;
     const restore = real ? determinism.fix() : () => {};
     try {
       await runCase(state, tpl, c, compile(tpl));
@@ -337,6 +344,7 @@ class Realm {
       clearImmediate: clear,
       queueMicrotask: (fn) => realm.Promise.resolve().then(fn),
       Buffer,
+      crypto: hostRequire('node:crypto').webcrypto, // Node's global crypto (WebCrypto), as actions have it
       URL,
       URLSearchParams,
       TextEncoder,

@@ -12,6 +12,8 @@ const http = require('node:http');
 const https = require('node:https');
 const net = require('node:net');
 const tls = require('node:tls');
+const http2 = require('node:http2');
+const dns = require('node:dns');
 const { Duplex } = require('node:stream');
 
 let current = null; // {answers, requests, problem(message)} of the case running in this worker
@@ -29,13 +31,22 @@ function install() {
   https.Agent.prototype.createConnection = function createConnection(options) {
     return new RecordingSocket('https', options);
   };
+  // every other way out of this worker is refused: sockets, TLS, HTTP/2, DNS, fetch
   net.connect = refuse('net.connect');
   net.createConnection = refuse('net.createConnection');
+  net.Socket.prototype.connect = refuse('a socket connect');
   tls.connect = refuse('tls.connect');
+  http2.connect = refuse('http2.connect');
+  for (const name of ['lookup', 'resolve', 'resolve4', 'resolve6', 'resolveAny']) dns[name] = refuse(`dns.${name}`);
+  for (const name of Object.keys(dns.promises)) {
+    if (typeof dns.promises[name] === 'function') dns.promises[name] = refuse(`dns.promises.${name}`);
+  }
+  globalThis.fetch = () => Promise.reject(new Error('network access is blocked in tests: fetch()'));
 }
 
+// A case begins: `answers` is its `http:` list, or null for a case without one (every request is refused).
 function begin(answers, problem) {
-  current = { answers: Array.isArray(answers) ? answers : [], requests: [], problem };
+  current = { answers: Array.isArray(answers) ? answers : null, requests: [], problem };
   return current.requests;
 }
 
@@ -46,7 +57,7 @@ function end() {
 // One answer matches when its `method` (if given) equals the request's and the request URL starts with
 // its `url` (if given).
 function answerFor(request) {
-  for (const answer of current ? current.answers : []) {
+  for (const answer of (current && current.answers) || []) {
     if (answer.method && String(answer.method).toUpperCase() !== request.method) continue;
     if (answer.url && !request.url.startsWith(String(answer.url))) continue;
     return answer;
@@ -54,7 +65,7 @@ function answerFor(request) {
   return null;
 }
 
-function responseBytes(answer) {
+function responseBytes(answer, method) {
   const status = Number(answer.status || 200);
   const headers = {};
   for (const [key, value] of Object.entries(answer.headers || {})) headers[key.toLowerCase()] = String(value);
@@ -66,8 +77,10 @@ function responseBytes(answer) {
     body = String(answer.body);
     if (!headers['content-type']) headers['content-type'] = 'text/plain; charset=utf-8';
   }
-  const bytes = Buffer.from(body, 'utf8');
-  headers['content-length'] = String(bytes.length);
+  // a HEAD answer, a 204 and a 304 carry no body (HTTP/1.1); a client would read the bytes as garbage
+  const bodyless = method === 'HEAD' || status === 204 || status === 304;
+  const bytes = bodyless ? Buffer.alloc(0) : Buffer.from(body, 'utf8');
+  if (status !== 204 && status !== 304) headers['content-length'] = String(method === 'HEAD' ? Buffer.byteLength(body) : bytes.length);
   headers.connection = 'close';
   const head = [`HTTP/1.1 ${status} ${http.STATUS_CODES[status] || 'Status'}`];
   for (const [key, value] of Object.entries(headers)) head.push(`${key}: ${value}`);
@@ -107,9 +120,14 @@ function unchunk(raw) {
 class RecordingSocket extends Duplex {
   constructor(scheme, options) {
     super();
+    this.owner = current; // the case this connection belongs to: late work of an ended case is refused
     this.scheme = scheme;
     this.defaultHost = `${options.host || options.hostname || 'localhost'}`;
     this.received = Buffer.alloc(0);
+    this.chunks = [];
+    this.size = 0;
+    this.need = null; // the request's total length once its head is read (a content-length body)
+    this.continued = false;
     this.answered = false;
     this.remoteAddress = '127.0.0.1';
     this.remotePort = Number(options.port) || (scheme === 'https' ? 443 : 80);
@@ -120,8 +138,15 @@ class RecordingSocket extends Duplex {
   _read() {}
 
   _write(chunk, _encoding, done) {
-    this.received = Buffer.concat([this.received, chunk]);
-    if (!this.answered) this.tryAnswer();
+    // the bytes so far are joined once per write only until the head is read; after that only a count grows
+    // until the declared length (a large body costs linear time)
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    if (!this.answered && (this.need === null || this.size >= this.need)) {
+      this.received = Buffer.concat(this.chunks);
+      this.chunks = [this.received];
+      this.tryAnswer();
+    }
     done();
   }
 
@@ -136,21 +161,32 @@ class RecordingSocket extends Duplex {
       headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
     }
     const end = bodyEnd(this.received, headEnd + 4, headers);
-    if (end < 0) return;
+    if (end < 0) {
+      if (!/chunked/i.test(headers['transfer-encoding'] || '')) this.need = headEnd + 4 + Number(headers['content-length'] || 0);
+      if (/100-continue/i.test(headers.expect || '') && !this.continued) {
+        this.continued = true; // the client waits for this before it sends the body
+        this.push(Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1'));
+      }
+      return;
+    }
     this.answered = true;
     let body = this.received.subarray(headEnd + 4, end);
     if (/chunked/i.test(headers['transfer-encoding'] || '')) body = unchunk(body);
-    const host = headers.host || this.defaultHost;
-    const request = { method, url: `${this.scheme}://${host}${target}`, headers, body: body.toString('utf8') };
-    if (current) current.requests.push(request);
-    const answer = answerFor(request);
+    // the URL names where the connection goes (a Host header the code set is only a header)
+    const port = this.remotePort === (this.scheme === 'https' ? 443 : 80) ? '' : `:${this.remotePort}`;
+    const request = { method, url: `${this.scheme}://${this.defaultHost}${port}${target}`, headers,
+      body: body.toString('utf8') };
+    const owner = this.owner && this.owner === current ? current : null;
+    if (owner && owner.answers) owner.requests.push(request);
+    const answer = owner && owner.answers ? answerFor(request) : null;
     if (!answer) {
-      if (current) current.problem(`no HTTP answer in the case matches ${method} ${request.url}`);
+      if (owner && owner.answers) owner.problem(`no HTTP answer in the case matches ${method} ${request.url}`);
+      else if (current) current.problem(`network access is blocked in tests: ${method} ${request.url}`);
       this.destroy(Object.assign(new Error(`connect ECONNREFUSED (no answer for ${method} ${request.url})`),
         { code: 'ECONNREFUSED' }));
       return;
     }
-    this.push(responseBytes(answer));
+    this.push(responseBytes(answer, method));
     this.push(null);
   }
 
