@@ -75,6 +75,7 @@ class Checked:
     cases: int
     differences: tuple[str, ...]  # "case 'NAME': what differs"
     block: str | None  # the agreeing cases, as the YAML of a test block of the action
+    unchecked: tuple[str, ...] = ()  # why agreement here proves little (stand-ins, only errors)
 
 
 def config_value(key: str) -> str:
@@ -123,6 +124,8 @@ def generate(rule: Template, converted: Converted) -> list[Generated]:
         objects = any(len(other) > len(path) and other[: len(path)] == path for other in paths)
         default = _get(base, path)
         for value in values:
+            if isinstance(value, dict) and set(value) == {"$config"}:  # compared with a configuration value
+                value = base["configuration"].get(str(value["$config"]), config_value(str(value["$config"])))
             if isinstance(value, bool) and (objects or value == _truthy(default)):
                 continue  # a truth test flips the default's truth; `user.app_metadata`: its keys are probed
             tries.append((path, value))
@@ -143,19 +146,29 @@ def generate(rule: Template, converted: Converted) -> list[Generated]:
                    if value is True or not isinstance(value, bool)}.values())[::-1]
     cases = [case("defaults", [], answers)]
     cases += [case(f"{'.'.join(path)} = {json.dumps(value)}", [(path, value)], answers) for path, value in tries]
+    combined: list[Generated] = []
     if len(firsts) > 1 or (firsts and len(tries) > len(firsts)):
-        cases.append(case("every condition at its first value", firsts, answers))
-        cases += [case(f"every condition at its first value, {'.'.join(path)} = {json.dumps(value)}",
-                       [*firsts, (path, value)], answers) for path, value in tries if (path, value) not in firsts]
-    if "axios" in converted.code or HTTP_CALL.search(rule.code):  # the service failing: these first, the rest
-        ordered = [cases[0], *([c for c in cases if c.name == "every condition at its first value"]),
-                   *[c for c in cases[1:] if c.name != "every condition at its first value"]]
-        fails = [Generated(f"{g.name}, the HTTP service fails", g.rule_input, g.changed, [dict(FAILING_ANSWER)])
-                 for g in ordered]
-        # and a 200 whose body is not JSON: code that parses it fails where the rule had already gone on
+        combined.append(case("every condition at its first value", firsts, answers))
+        # a gate that exits on its first value (`if (connection === 'github') return`) is opened by another
+        lasts = list({path: (path, value) for path, value in tries
+                      if value is True or not isinstance(value, bool)}.values())
+        if lasts != firsts:
+            combined.append(case("every condition at its last value", lasts, answers))
+        combined += [case(f"every condition at its first value, {'.'.join(path)} = {json.dumps(value)}",
+                          [*firsts, (path, value)], answers) for path, value in tries if (path, value) not in firsts]
+    cases = [cases[0], *combined[:2], *cases[1:], *combined[2:]]
+    if "axios" in converted.code or HTTP_CALL.search(rule.code):
+        # each case again with the service failing, and the first ones with a 200 whose body is not JSON (code
+        # that parses it fails where the rule had already gone on) or is an object with the fields the rule
+        # reads; the cases that succeed are kept first, so no cut drops the one that opens a gate
+        fields = {f: f"value-of-{f}" for f in converted.http_fields}
         texts = [Generated(f"{g.name}, the HTTP service answers text", g.rule_input, g.changed, [dict(TEXT_ANSWER)])
-                 for g in ordered[:2]]
-        cases = [*cases[: MAX_CASES // 2 - len(texts)], *texts, *fails][:MAX_CASES]
+                 for g in cases[:2]]
+        filled = [Generated(f"{g.name}, the HTTP answer has the fields read", g.rule_input, g.changed,
+                            [{"status": 200, "json": fields}]) for g in cases[:3]] if fields else []
+        fails = [Generated(f"{g.name}, the HTTP service fails", g.rule_input, g.changed, [dict(FAILING_ANSWER)])
+                 for g in cases]
+        cases = [*cases[:MAX_CASES - len(texts) - len(filled) - 4], *filled, *texts, *fails][:MAX_CASES]
     return cases[:MAX_CASES]
 
 
@@ -197,19 +210,39 @@ def check(pairs: Sequence[tuple[Template, Template, Converted]], node: str | Non
         differences: list[str] = []
         written: list[dict[str, JSON]] = []
         secrets = action.action.secrets if action.action else ()
+        stand_ins: set[str] = set()
+        evidence = False  # some case where the rule did something other than fail with an error
         for g, event in runs:
             rule_result, action_result = results[at], results[at + 1]
             at += 2
             rule_effects = rule_side(rule_result, g.rule_input)
             action_effects = action_side(action_result, event)
+            stand_ins |= {str(c.get("call", "")).split(".")[0].split("(")[0]
+                          for c in rule_result.get("module_calls", [])}
+            evidence = evidence or not _failed_on_its_own(rule_effects["outcome"])
             what = _differs(rule_effects, action_effects)
             if what:
                 differences.append(f"case '{g.name}': {what}")
             else:
                 written.append(_test_case(g, event, secrets, action_result))
+        # agreement that proves little: stand-ins answered for real modules, or every case failed alike
+        unchecked: list[str] = []
+        if stand_ins:
+            unchecked.append(f"the rule ran with stand-ins for {', '.join(sorted(stand_ins))} (not at a version "
+                             "rulepress has): what they return is not real, so agreeing cases prove little")
+        if not evidence:
+            unchecked.append("every generated case ended in an error on the rule's side: nothing shows the action "
+                             "does what the rule did")
         block = yaml.safe_dump(written, sort_keys=False, allow_unicode=True, width=110) if written else None
-        out.append(Checked(len(runs), tuple(differences), block))
+        out.append(Checked(len(runs), tuple(differences), block, tuple(unchecked)))
     return out
+
+
+def _failed_on_its_own(outcome: JSON) -> bool:
+    """The rule failed with an error it did not make: a runtime error, an HTTP client's, a hang."""
+    if not isinstance(outcome, dict):
+        return False
+    return "did not finish" in outcome or str(outcome.get("fails", "")).startswith("(")
 
 
 def _case(template: Template, name: str, inputs: dict[str, JSON], http: list[dict[str, JSON]]) -> Case:

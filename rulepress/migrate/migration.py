@@ -44,6 +44,7 @@ class Outcome:
     test_failures: tuple[str, ...] = field(default=())
     checked: int = 0  # generated cases run on the rule and the action side by side (0: not checked)
     differences: tuple[str, ...] = ()  # the cases where they did not agree, and what differed
+    unchecked: tuple[str, ...] = ()  # why the agreement proves little (a TODO too)
     generated: str | None = None  # the agreeing cases, as a test block of the action
 
     @property
@@ -57,7 +58,7 @@ class Outcome:
     @property
     def agrees(self) -> bool:
         """The rule and the action did the same on every generated case (which did run)."""
-        return self.checked > 0 and not self.differences
+        return self.checked > 0 and not self.differences and not self.unchecked
 
     @property
     def complete(self) -> bool:
@@ -79,6 +80,8 @@ class Outcome:
         out.extend(self.test_failures)
         out.extend(f"{self.source.rel}:{t.code_line}: TODO(migrate) the rule and the action differ on the "
                    f"generated {d}" for d in self.differences)
+        out.extend(f"{self.source.rel}:{t.code_line}: TODO(migrate) not proven by running: {u}"
+                   for u in self.unchecked)
         return out
 
 
@@ -130,7 +133,8 @@ def _check_side_by_side(outcomes: list[Outcome], node: str | None) -> list[Outco
     checked = check([(o.template, o.action, o.converted) for o in runnable if o.action is not None], node)
     results = {id(o): c for o, c in zip(runnable, checked, strict=True)}
     return [replace(o, checked=results[id(o)].cases, differences=results[id(o)].differences,
-                    generated=results[id(o)].block) if id(o) in results else o for o in outcomes]
+                    unchecked=results[id(o)].unchecked, generated=results[id(o)].block)
+            if id(o) in results else o for o in outcomes]
 
 
 def _recompose(outcome: Outcome) -> Outcome:

@@ -42,6 +42,7 @@ class Converted:
     deny_prefixes: tuple[str, ...] = ()  # the literal start of each api.access.deny message
     probes: tuple[tuple[tuple[str, ...], tuple[Any, ...]], ...] = ()  # input paths and values to try
     pinned: tuple[tuple[str, str, str], ...] = ()  # (module, version, where the version came from)
+    http_fields: tuple[str, ...] = ()  # the fields the rule reads off an HTTP response body
     error_line: int = 0
     error: str = ""
     bug: bool = False  # the error is rulepress's own (exit 3), not something in the rule
@@ -121,5 +122,6 @@ def transform(items: Sequence[tuple[str, str]], node_modules: Path, node: str | 
             bool(raw.get("denies")), bool(raw.get("throws")), tuple(raw.get("deny_prefixes", [])),
             tuple((tuple(p["path"]), tuple(p["values"])) for p in raw.get("probes", [])),
             tuple((p["name"], p["version"], p["source"]) for p in raw.get("pinned", [])),
+            tuple(raw.get("http_fields", [])),
         ))
     return out

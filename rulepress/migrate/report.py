@@ -19,6 +19,8 @@ def status(o: Outcome) -> str:
         return "tests fail"
     if o.differences:
         return "differs"
+    if o.unchecked:
+        return "unproven"
     if not o.checked:
         return "unchecked"
     return "complete"
@@ -35,6 +37,8 @@ def needs(o: Outcome) -> str:
         parts.append(f"{o.tests_total - o.tests_passed} converted test(s) fail")
     if not parts and o.differences:
         parts.append(f"{len(o.differences)} of {o.checked} generated case(s) differ from the rule")
+    if not parts and o.unchecked:
+        parts.append("not proven by running (" + "; ".join(u.split(":")[0] for u in o.unchecked) + ")")
     if not parts and not o.checked:
         parts.append("not run side by side with the rule (--no-test)")
     return "; ".join(parts) or "-"

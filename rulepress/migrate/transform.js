@@ -1483,6 +1483,7 @@ class Migration {
     this.collectRoles();
     const probes = this.probes();
     this.convertRequires();
+    const httpFields = this.httpFields(); // after the requires: `var request = require('request')` is bound
     this.convertContinuations();
     this.convertAsyncStatements();
     this.convertHelpers();
@@ -1525,6 +1526,7 @@ class Migration {
       deny_prefixes: [...this.denyPrefixes].sort(),
       throws: Boolean(this.throws),
       probes,
+      http_fields: httpFields,
       pinned: this.pinned,
     };
   }
@@ -1566,6 +1568,9 @@ class Migration {
     };
     const literal = (node) => {
       if (node && node.type === 'Literal' && node.value !== null && typeof node.value !== 'object') return node.value;
+      // a configuration value (`context.clientID === configuration.ADMIN_CLIENT_ID`): the case's own value
+      if (node && node.type === 'MemberExpression' && isIdent(node.object) &&
+          this.roles.get(node.object) === 'configuration' && propName(node)) return { $config: propName(node) };
       if (node && node.type === 'TemplateLiteral' && node.expressions.length === 0) return node.quasis[0].value.cooked;
       return undefined;
     };
@@ -1598,6 +1603,8 @@ class Migration {
         } else if (isIdent(target, '_') && ['includes', 'contains', 'indexOf'].includes(method) && pathOf(node.arguments[1])) {
           for (const v of listOf(arg) || []) add(pathOf(node.arguments[1]), v);
         }
+      } else if (node.type === 'SwitchStatement' && pathOf(node.discriminant)) {
+        for (const c of node.cases) if (c.test) add(pathOf(node.discriminant), literal(c.test));
       } else if ((node.type === 'MemberExpression' || node.type === 'Identifier') && node.parent &&
           usedForTruth(node) && pathOf(node)) {
         add(pathOf(node), true);
@@ -1605,6 +1612,47 @@ class Migration {
       }
     });
     return [...found.values()];
+  }
+
+  // The fields the rule reads off an HTTP response body (`body.tier`, `JSON.parse(body).token`, a variable
+  // holding that parse, `response.body.x`): the generated cases answer with them.
+  httpFields() {
+    const fields = new Set();
+    const readsOf = (node) => {
+      // node is a value holding the parsed body: its property reads, directly or through one variable
+      const p = node.parent;
+      if (p.type === 'MemberExpression' && p.object === node && propName(p)) fields.add(propName(p));
+      else if (p.type === 'VariableDeclarator' && p.init === node && p.id.type === 'Identifier') {
+        const v = this.scopes.getDeclaredVariables(p)[0];
+        for (const r of v ? v.references : []) {
+          const m = r.identifier.parent;
+          if (m.type === 'MemberExpression' && m.object === r.identifier && propName(m)) fields.add(propName(m));
+        }
+      }
+    };
+    const bodyValue = (id) => {
+      readsOf(id);
+      const p = id.parent;
+      if (p.type === 'CallExpression' && p.arguments[0] === id && p.callee.type === 'MemberExpression' &&
+          isIdent(p.callee.object, 'JSON') && propName(p.callee) === 'parse') readsOf(p);
+    };
+    for (const id of this.refsOf('request')) {
+      const call = id.parent.type === 'MemberExpression' ? id.parent.parent : id.parent;
+      const cb = call && call.type === 'CallExpression' ? call.arguments[call.arguments.length - 1] : null;
+      if (!isFunction(cb)) continue;
+      const scope = this.scopes.acquire(cb, true);
+      const [, resP, bodyP] = cb.params;
+      if (bodyP && bodyP.type === 'Identifier') {
+        for (const r of scope.set.get(bodyP.name).references) bodyValue(r.identifier);
+      }
+      if (resP && resP.type === 'Identifier') {
+        for (const r of scope.set.get(resP.name).references) {
+          const m = r.identifier.parent;
+          if (m.type === 'MemberExpression' && m.object === r.identifier && propName(m) === 'body') bodyValue(m);
+        }
+      }
+    }
+    return [...fields].slice(0, 20);
   }
 
   variableOf(id) {

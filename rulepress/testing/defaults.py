@@ -99,10 +99,21 @@ _TRANSACTION = {
     "ui_locales": ["en"],
 }
 
+# Adaptive MFA's assessment of a login that looks as usual (the shape Auth0 documents for rules and actions)
+_RISK_ASSESSMENT: dict[str, JSON] = {
+    "confidence": "high",
+    "version": "1",
+    "assessments": {
+        "UntrustedIP": {"confidence": "high", "code": "not_found_on_deny_list"},
+        "NewDevice": {"confidence": "high", "code": "match", "details": {"device": "known", "useragent": "known"}},
+        "ImpossibleTravel": {"confidence": "high", "code": "minimal_travel_from_last_login"},
+    },
+}
+
 _POST_LOGIN: dict[str, JSON] = {
     "authentication": {
         "methods": [{"name": "pwd", "timestamp": NOW}],
-        "riskAssessment": {"confidence": "high", "version": "1", "assessments": {}},
+        "riskAssessment": _RISK_ASSESSMENT,
     },
     "authorization": {"roles": []},
     "client": _CLIENT,
@@ -312,7 +323,7 @@ _RULE_CONTEXT: dict[str, JSON] = {
         "display_name": "Example Org",
         "metadata": {},
     },
-    "riskAssessment": {"confidence": "high", "version": "1", "assessments": {}},
+    "riskAssessment": _RISK_ASSESSMENT,
 }
 
 

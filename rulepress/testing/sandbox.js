@@ -109,6 +109,8 @@ class CaseState {
   }
 
   problem(what, err) {
+    // an error nothing caught ends a rule or an action that has not finished, as Auth0's runtime would end it
+    if (what === 'uncaught error' && this.onUncaught) this.onUncaught(err);
     const message = err === undefined ? what : `${what}: ${describeError(err)}`;
     const stack = err && typeof err === 'object' ? err.stack : undefined;
     this.result.problems.push({ message, line: this.lineOf(stack) });
@@ -481,6 +483,13 @@ async function runRule(state, realm, c, script) {
   }
   await new Promise((resolve) => {
     let called = false;
+    state.onUncaught = (err) => {
+      if (called) return;
+      called = true;
+      result.outcome = 'threw';
+      recordError(state, err);
+      resolve();
+    };
     const callback = (err, user, context) => {
       if (called) {
         state.problemHere('the callback was called more than once');
@@ -554,12 +563,21 @@ async function runAction(state, realm, tpl, c, script) {
     }
   };
   realm.platform(API_METHODS[tpl.trigger] || {}, api, { ...c, api_name: 'api' }, result.calls, returns);
+  let ended = false;
+  const uncaught = new Promise((resolve) => {
+    state.onUncaught = (err) => {
+      if (!ended) resolve({ err });
+    };
+  });
   try {
-    await handler(realm.data(c.input.event), api);
+    const outcome = await Promise.race([handler(realm.data(c.input.event), api).then(() => null), uncaught]);
+    if (outcome) throw outcome.err;
     result.outcome = 'returned';
   } catch (err) {
     result.outcome = 'threw';
     recordError(state, err);
+  } finally {
+    ended = true;
   }
 }
 
