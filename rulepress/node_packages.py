@@ -14,6 +14,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,8 @@ from typing import TextIO
 from rulepress.errors import UserError
 
 ENV_NODE_MODULES = "RULEPRESS_NODE_MODULES"
+ENV_PACKAGES_DIR = "RULEPRESS_PACKAGES_DIR"  # where pinned rule dependencies go (default: the cache)
+ENV_FETCH = "RULEPRESS_FETCH_PACKAGES"  # "0": use only the pinned dependencies already there
 _NPM = resources.files("rulepress").joinpath("npm")
 
 
@@ -86,3 +89,45 @@ def node_modules(environ: Mapping[str, str] = os.environ, *, say: TextIO = sys.s
         finally:
             shutil.rmtree(work, ignore_errors=True)
     return home / "node_modules"
+
+
+def rule_dependency(name: str, version: str, environ: Mapping[str, str] = os.environ) -> Path | None:
+    """A node_modules folder holding npm package `name` at exactly `version`, for the side-by-side run of
+    `rulepress migrate` (a rule's `require('x@1.2.3')`): installed once per machine into the cache with
+    `npm install --ignore-scripts` (no install script runs; the package only ever runs in the test worker,
+    whose connections are refused). None when it cannot be had (no npm, no registry, no such version): the
+    run then uses a stand-in and says the migration is not proven."""
+    if not _VERSION.fullmatch(version) or not _NAME.fullmatch(name):
+        return None
+    root = Path(environ[ENV_PACKAGES_DIR]) if environ.get(ENV_PACKAGES_DIR) else cache_root(environ) / "packages"
+    home = root / f"{name.replace('/', '+')}@{version}"
+    folder = home / "node_modules"
+    if (folder / name / "package.json").is_file():
+        return folder
+    npm = shutil.which("npm", path=environ.get("PATH"))
+    if npm is None or environ.get(ENV_FETCH) == "0":
+        return None
+    home.parent.mkdir(parents=True, exist_ok=True)
+    with open(home.parent / ".install.lock", "w") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        if (folder / name / "package.json").is_file():
+            return folder
+        work = Path(tempfile.mkdtemp(prefix=".installing-", dir=home.parent))
+        try:
+            (work / "package.json").write_text('{"name": "rulepress-rule-dependency", "private": true}\n')
+            done = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error", "--ignore-scripts",
+                                   "--no-package-lock", f"{name}@{version}"], cwd=work, capture_output=True,
+                                  text=True, timeout=300, check=False, env=dict(environ))
+            if done.returncode != 0 or not (work / "node_modules" / name / "package.json").is_file():
+                return None
+            shutil.rmtree(home, ignore_errors=True)
+            os.replace(work, home)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return folder
+
+
+_VERSION = re.compile(r"\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?")
+_NAME = re.compile(r"(?:@[a-z0-9][a-z0-9._-]*/)?[a-z0-9][a-z0-9._-]*")

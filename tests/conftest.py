@@ -55,6 +55,15 @@ def npm_offline(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def no_rule_packages(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The packages a rule pins (`require('moment@2.29.4')`) come from an empty folder and are never fetched:
+    whatever this machine's caches hold, a pinned package rulepress does not ship runs as a stand-in in every
+    test run alike (tests/migrate/test_differential.py puts one there by hand)."""
+    monkeypatch.setenv("RULEPRESS_PACKAGES_DIR", str(tmp_path_factory.mktemp("rule-packages")))
+    monkeypatch.setenv("RULEPRESS_FETCH_PACKAGES", "0")
+
+
+@pytest.fixture(autouse=True)
 def pinned_git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
     for var, value in {
         "GIT_AUTHOR_NAME": "Test Author",

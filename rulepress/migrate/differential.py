@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -38,6 +39,9 @@ CASE_TIMEOUT = 1.5  # seconds per side: every answer is immediate (ms), so only 
 DEFAULT_ANSWER: dict[str, JSON] = {"status": 200, "json": {}}
 FAILING_ANSWER: dict[str, JSON] = {"status": 500, "body": "upstream error"}
 TEXT_ANSWER: dict[str, JSON] = {"status": 200, "body": "ok"}
+#: a rule that reads the clock; its first cases run again at SATURDAY_NOON (the default is a Thursday midnight)
+CLOCK_READ = re.compile(r"\bDate\b|\bmoment\b|getDay|getHours")
+SATURDAY_NOON = 1767441600000.0  # 2026-01-03T12:00:00Z
 #: a rule that calls out over HTTP (the request module, as a global or required)
 HTTP_CALL = re.compile(r"\brequest\s*(?:\.\s*(?:get|post|put|patch|del|delete|head)\s*)?\(|require\(\s*['\"]request")
 #: what an HTTP client's error carries when the request failed (the two clients word these differently)
@@ -66,6 +70,7 @@ class Generated:
     rule_input: dict[str, JSON]  # user, context, configuration (complete)
     changed: dict[str, JSON]  # what this case changes in the defaults: {"user": {...}} or {"context": {...}}
     http: list[dict[str, JSON]]
+    clock: float | None = None  # another fixed time than the default (a Saturday noon), or None
 
 
 @dataclass(frozen=True)
@@ -157,17 +162,20 @@ def generate(rule: Template, converted: Converted) -> list[Generated]:
         combined += [case(f"every condition at its first value, {'.'.join(path)} = {json.dumps(value)}",
                           [*firsts, (path, value)], answers) for path, value in tries if (path, value) not in firsts]
     cases = [cases[0], *combined[:2], *cases[1:], *combined[2:]]
+    if CLOCK_READ.search(rule.code):  # a rule that reads the time: the first cases again on a Saturday at noon
+        cases[1:1] = [Generated(f"{g.name}, on a Saturday at noon UTC", g.rule_input, g.changed, g.http, SATURDAY_NOON)
+                      for g in cases[:2]]
     if "axios" in converted.code or HTTP_CALL.search(rule.code):
         # each case again with the service failing, and the first ones with a 200 whose body is not JSON (code
         # that parses it fails where the rule had already gone on) or is an object with the fields the rule
         # reads; the cases that succeed are kept first, so no cut drops the one that opens a gate
         fields = {f: f"value-of-{f}" for f in converted.http_fields}
-        texts = [Generated(f"{g.name}, the HTTP service answers text", g.rule_input, g.changed, [dict(TEXT_ANSWER)])
-                 for g in cases[:2]]
+        texts = [Generated(f"{g.name}, the HTTP service answers text", g.rule_input, g.changed, [dict(TEXT_ANSWER)],
+                           g.clock) for g in cases[:2]]
         filled = [Generated(f"{g.name}, the HTTP answer has the fields read", g.rule_input, g.changed,
-                            [{"status": 200, "json": fields}]) for g in cases[:3]] if fields else []
-        fails = [Generated(f"{g.name}, the HTTP service fails", g.rule_input, g.changed, [dict(FAILING_ANSWER)])
-                 for g in cases]
+                            [{"status": 200, "json": fields}], g.clock) for g in cases[:3]] if fields else []
+        fails = [Generated(f"{g.name}, the HTTP service fails", g.rule_input, g.changed, [dict(FAILING_ANSWER)],
+                           g.clock) for g in cases]
         cases = [*cases[:MAX_CASES - len(texts) - len(filled) - 4], *filled, *texts, *fails][:MAX_CASES]
     return cases[:MAX_CASES]
 
@@ -197,8 +205,8 @@ def check(pairs: Sequence[tuple[Template, Template, Converted]], node: str | Non
         for g in generate(rule, converted):
             event = to_event(g, secrets)
             runs.append((g, event))
-            cases.append(_case(rule, g.name, g.rule_input, g.http))
-            cases.append(_case(action, g.name, {"event": event, "cache": {}}, g.http))
+            cases.append(_case(rule, g.name, g.rule_input, g.http, g.clock))
+            cases.append(_case(action, g.name, {"event": event, "cache": {}}, g.http, g.clock))
         plan.append(runs)
     options = NodeOptions(node=node) if node else NodeOptions()
     job = make_job(templates, cases, options)
@@ -245,10 +253,12 @@ def _failed_on_its_own(outcome: JSON) -> bool:
     return "did not finish" in outcome or str(outcome.get("fails", "")).startswith("(")
 
 
-def _case(template: Template, name: str, inputs: dict[str, JSON], http: list[dict[str, JSON]]) -> Case:
+def _case(template: Template, name: str, inputs: dict[str, JSON], http: list[dict[str, JSON]],
+          clock: float | None) -> Case:
     return Case(template_id=template.id, path=template.path, name=name, line=template.code_line,
                 kind=template.kind, handler=None if template.kind == "rule" else "onExecutePostLogin",
-                input=inputs, modules={}, globals={}, api_stubs={}, timeout=CASE_TIMEOUT, expect={}, http=http)
+                input=inputs, modules={}, globals={}, api_stubs={}, timeout=CASE_TIMEOUT, expect={}, http=http,
+                clock=clock)
 
 
 # ---- what each side did, in the same terms -------------------------------------------------------------
@@ -431,6 +441,8 @@ def _test_case(g: Generated, event: dict[str, JSON], secrets: Sequence[str],
     if changed:
         case["event"] = changed
     case["http"] = copy.deepcopy(g.http)  # no YAML anchors: each case reads on its own
+    if g.clock is not None:
+        case["clock"] = datetime.fromtimestamp(g.clock / 1000, UTC).isoformat().replace("+00:00", "Z")
     expect: dict[str, JSON] = {"calls": [{c["call"]: c.get("args") or []} for c in result.get("calls", [])]}
     error = result.get("error")
     if error is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import yaml
@@ -18,7 +19,7 @@ from rulepress.testing.defaults import HANDLERS, deep_merge, default_event, defa
 
 JSON = Any
 
-COMMON_KEYS = ("name", "modules", "globals", "api_stubs", "http", "timeout", "expect")
+COMMON_KEYS = ("name", "modules", "globals", "api_stubs", "http", "clock", "timeout", "expect")
 ACTION_KEYS = ("event", "cache", "handler")
 RULE_KEYS = ("user", "context", "configuration", "auth0")
 COMMON_EXPECT = (
@@ -70,6 +71,7 @@ class Case:
     expect_lines: dict[str, int] = field(default_factory=dict)
     calls: dict[str, tuple[Call, ...]] = field(default_factory=dict)  # the CALL_LISTS expectations
     http: list[dict[str, JSON]] | None = None  # HTTP answers: real modules over the recording transport
+    clock: float | None = None  # with http: the fixed clock, ms since 1970 (None: 2026-01-01T00:00:00Z)
 
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -209,6 +211,7 @@ class _Parser:
                     "$rejects, $throws, $callback or $sequence)",
                 )
         http = self.http_answers(data, lines.get("http", line))
+        clock = self.clock(data, lines.get("clock", line), http is not None)
         handler: str | None = None
         if t.kind == "rule":
             base_input = default_rule_input(t.rule.configuration if t.rule else ())
@@ -251,7 +254,24 @@ class _Parser:
             expect_lines=expect_lines,
             calls=calls,
             http=http,
+            clock=clock,
         )
+
+    def clock(self, data: dict[str, JSON], line: int, http: bool) -> float | None:
+        if "clock" not in data:
+            return None
+        value = data["clock"]
+        try:
+            when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            when = None
+        if when is None or when.tzinfo is None:
+            self.problem(line, "'clock' must be a time with its zone, e.g. 2026-01-03T12:00:00Z")
+            return None
+        if not http:
+            self.problem(line, "'clock' goes with 'http' answers (a case that runs its real modules)")
+            return None
+        return when.timestamp() * 1000
 
     def http_answers(self, data: dict[str, JSON], line: int) -> list[dict[str, JSON]] | None:
         if "http" not in data:

@@ -66,7 +66,7 @@ let fixed = null; // the seeded generator while a case runs fixed
 
 function installOnce() {
   if (globalThis.Date !== real.Date) return;
-  globalThis.Date = makeDate(real.Date, () => (fixed ? NOW : null));
+  globalThis.Date = makeDate(real.Date, () => (fixed ? fixedNow : null));
   Math.random = () => (fixed ? fixed() : real.random());
   const bytes = (n) => Buffer.from(Array.from({ length: n }, () => Math.floor(fixed() * 256)));
   const fill = (view) => {
@@ -117,15 +117,20 @@ function installOnce() {
 }
 
 // Fix the clock and reset the seed for one case (after `install`); returns the function that ends it.
-function fix() {
+let fixedNow = NOW;
+
+// `now`: the case's clock (milliseconds since 1970), or the default, 2026-01-01T00:00:00Z
+function fix(now) {
   fixed = seeded(42);
+  fixedNow = typeof now === 'number' && Number.isFinite(now) ? now : NOW;
   return () => {
     fixed = null;
   };
 }
 
-function inContext(vm, context) {
-  vm.runInContext(`(${patchContext})(${NOW}, ${seeded}, ${makeDate});`, context);
+function inContext(vm, context, now) {
+  const at = typeof now === 'number' && Number.isFinite(now) ? now : NOW;
+  vm.runInContext(`(${patchContext})(${at}, ${seeded}, ${makeDate});`, context);
 }
 
 module.exports = { install: installOnce, fix, inContext, NOW };

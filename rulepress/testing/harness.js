@@ -60,7 +60,8 @@ function runPool(job) {
   function spawn(slot) {
     const worker = new Worker(SANDBOX, {
       env: {}, // the code under test sees an empty process.env even if it escapes its vm context
-      workerData: { templates: job.templates, modules_dir: job.modules_dir || null, installed: job.installed || {} },
+      workerData: { templates: job.templates, modules_dir: job.modules_dir || null, installed: job.installed || {},
+        rule_dependencies: job.rule_dependencies || {} },
       stdout: true,
       stderr: true,
     });

@@ -58,7 +58,7 @@ def make_job(templates: Sequence[Template], cases: Sequence[Case], options: Node
         "workers": options.workers or default_workers(),
         "templates": tpl_json,
         # the real packages a case with HTTP answers runs (docs/TESTING.md), only looked up when one does
-        **(_real_modules() if _needs_real_modules(templates, cases) else {}),
+        **(_real_modules(templates, cases) if _needs_real_modules(templates, cases) else {}),
         "cases": [
             {
                 "template": index[c.template_id],
@@ -70,6 +70,7 @@ def make_job(templates: Sequence[Template], cases: Sequence[Case], options: Node
                 "globals": c.globals,
                 "api_stubs": c.api_stubs,
                 "http": c.http,
+                "now": c.clock,
             }
             for c in cases
         ],
@@ -86,10 +87,17 @@ def _needs_real_modules(templates: Sequence[Template], cases: Sequence[Case]) ->
     return any(have.get(name) == version for t in templates if t.action for name, version in t.action.dependencies)
 
 
-def _real_modules() -> dict[str, JSON]:
+def _real_modules(templates: Sequence[Template], cases: Sequence[Case]) -> dict[str, JSON]:
     from rulepress import node_packages as packages
 
-    return {"modules_dir": str(packages.node_modules()), "installed": packages.wanted()}
+    out: dict[str, JSON] = {"modules_dir": str(packages.node_modules()), "installed": packages.wanted()}
+    if any(c.http is not None for c in cases):
+        # an action's other pinned dependencies run for real too, where they can be had (once per machine)
+        have = packages.wanted()
+        pinned = sorted({(n, v) for t in templates if t.action for n, v in t.action.dependencies if have.get(n) != v})
+        found = {f"{n}@{v}": packages.rule_dependency(n, v) for n, v in pinned}
+        out["rule_dependencies"] = {k: str(f) for k, f in found.items() if f is not None}
+    return out
 
 
 def run_job(job: dict[str, JSON], node: str = "node") -> list[dict[str, JSON]]:

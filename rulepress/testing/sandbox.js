@@ -22,6 +22,9 @@ const sandboxVersion = (name) => {
 };
 // the real packages a case with HTTP answers runs (name -> installed version), and where they are
 const INSTALLED = workerData.installed || {};
+// more real packages, at the exact versions rules pinned ("name@version" -> node_modules folder; migrate)
+const PINNED = new Map(Object.entries(workerData.rule_dependencies || {}).map(([key, dir]) => [key,
+  createRequire(path.join(dir, 'rulepress.js'))]));
 const realRequire = workerData.modules_dir ? createRequire(path.join(workerData.modules_dir, 'rulepress.js')) : null;
 
 function worker() {
@@ -37,6 +40,7 @@ function worker() {
   if (realRequire) {
     const end = determinism.fix();
     for (const name of Object.keys(INSTALLED)) realRequire(name);
+    for (const [key, load] of PINNED) load(key.slice(0, key.lastIndexOf('@')));
     end();
   }
 
@@ -54,7 +58,7 @@ function worker() {
     const real = Array.isArray(c.http);
     const requests = transport.begin(real ? c.http : null, (message) => state.problemHere(message));
     if (real) state.result.requests = requests;
-    const restore = real ? determinism.fix() : () => {};
+    const restore = real ? determinism.fix(c.now) : () => {};
     try {
       await runCase(state, tpl, c, compile(tpl));
     } catch (err) {
@@ -225,6 +229,7 @@ class Realm {
   // asked for, else a recording stand-in (`autoStub`), the same on both sides of a migration check.
   realModule(name, version, record) {
     if (realRequire && version && INSTALLED[name] === version) return realRequire(name);
+    if (PINNED.has(`${name}@${version}`)) return PINNED.get(`${name}@${version}`)(name);
     // every request 2.x writes the same bytes for the options rules used: the sandbox's 2.81.0 stands in
     if (realRequire && name === 'request' && INSTALLED.request && /^2\./.test(version || '')) return realRequire(name);
     return this.autoStub(name, record);
@@ -368,7 +373,7 @@ class Realm {
     g.global = g;
     const real = Array.isArray(c.http);
     g.require = this.makeRequire(c.modules || {}, record, tpl.kind === 'action' ? tpl.dependencies || {} : null, real);
-    if (real) determinism.inContext(vm, g);
+    if (real) determinism.inContext(vm, g, c.now);
     if (real && tpl.kind === 'rule') this.installRulesSandbox(record);
     for (const [name, spec] of Object.entries(c.globals || {})) g[name] = this.build(spec, name, record);
   }

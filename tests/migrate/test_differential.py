@@ -3,6 +3,7 @@ that looks right but does not do the same is caught, named, and left as a draft.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -245,3 +246,26 @@ def test_real_world_style_rules_measured(tmp_path: Path) -> None:
                             text=True, check=False)
     assert tested.returncode == 0, tested.stdout
     assert tested.stdout.splitlines()[-1].endswith(" passed, 0 failed")
+
+
+def test_a_pinned_package_runs_for_real_when_rulepress_has_it_else_the_migration_is_unproven(tmp_path: Path) -> None:
+    """`require('greet@1.0.0')`: with the package at that version in rulepress's packages folder both sides
+    run it and agree; without it (never fetched in tests) both get a stand-in, and agreement proves little."""
+    rule = """function (user, context, callback) {
+  var greet = require('greet@1.0.0');
+  context.idToken['https://example.com/hello'] = greet.hello(user.name);
+  callback(null, user, context);
+}"""
+    code, out, _ = _migrate(tmp_path / "without", rule)
+    assert code == 4, out
+    assert ("not proven by running: the rule ran with stand-ins for greet (not at a version rulepress has)"
+            in out)
+    package = Path(os.environ["RULEPRESS_PACKAGES_DIR"]) / "greet@1.0.0" / "node_modules" / "greet"
+    package.mkdir(parents=True)
+    (package / "package.json").write_text('{"name": "greet", "version": "1.0.0", "main": "index.js"}')
+    (package / "index.js").write_text("exports.hello = (name) => 'Hello, ' + name + '!';\n")
+    code, out, text = _migrate(tmp_path / "with", rule)
+    assert code == 0, out
+    (case,) = yaml.safe_load(text.split("```test\n")[1].split("```")[0])
+    assert case["expect"]["calls"] == [{"api.idToken.setCustomClaim": ["https://example.com/hello",
+                                                                       "Hello, Jane Doe!"]}]
