@@ -69,7 +69,14 @@ function runPool(job) {
     worker.stderr.resume();
     slot.worker = worker;
     slot.index = null;
+    slot.ready = false;
     worker.on('message', (result) => {
+      if (slot.worker === worker && result.ready) {
+        // the worker has loaded its packages: only now does a case's time limit start
+        slot.ready = true;
+        feed(slot);
+        return;
+      }
       if (slot.worker !== worker || result.index !== slot.index) return;
       clearTimeout(slot.timer);
       slot.index = null;
@@ -96,7 +103,7 @@ function runPool(job) {
   }
 
   function feed(slot) {
-    if (!pending(slot) || slot.worker === null) return;
+    if (!pending(slot) || slot.worker === null || !slot.ready || slot.index !== null) return;
     const index = queues.get(slot.kind).shift();
     const c = cases[index];
     slot.index = index;

@@ -51,6 +51,7 @@ function worker() {
     if (current) current.problem('unhandled promise rejection', reason);
   });
 
+  parentPort.postMessage({ ready: true });
   parentPort.on('message', async ({ index, case: c }) => {
     const tpl = templates[c.template];
     const state = new CaseState(index, tpl);
