@@ -486,7 +486,9 @@ class Migration {
       !p.computed && (isIdent(p.key, 'form') || p.key.value === 'form')) : null;
     const formIsText = form && ((form.value.type === 'Literal' && typeof form.value.value === 'string') ||
       form.value.type === 'TemplateLiteral');
-    if (form && !formIsText && dry && !this.qsName) {
+    const hasQs = options.type === 'ObjectExpression' && options.properties.some((p) => p.type === 'Property' &&
+      !p.computed && (isIdent(p.key, 'qs') || p.key.value === 'qs'));
+    if (((form && !formIsText) || hasQs) && dry && !this.qsName) {
       // request encoded a form object with qs (6.4 in request 2.81), nested objects as a[b]=c: so does the action
       this.qsName = this.freshName('qs');
       this.sandboxUsed.set(this.qsName, QS);
@@ -508,7 +510,11 @@ class Migration {
         if (key === 'url' || key === 'uri') props.push('url: ' + v());
         else if (key === 'method') props.push('method: ' + v());
         else if (key === 'headers') props.push('headers: ' + (form ? '{ ...' + v() + ', ' + formType + ' }' : v()));
-        else if (key === 'qs') props.push('params: ' + v());
+        else if (key === 'qs') {
+          // request wrote its query with qs (arrays as ids[0]=a); axios's own serializer writes ids[]=a
+          props.push('params: ' + v());
+          props.push('paramsSerializer: { serialize: (params) => ' + (dry ? '' : this.qsName) + '.stringify(params) }');
+        }
         else if (key === 'timeout') props.push('timeout: ' + v());
         else if (key === 'body') props.push('data: ' + v());
         else if (key === 'form') {
