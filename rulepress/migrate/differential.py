@@ -134,7 +134,8 @@ def generate(rule: Template, converted: Converted) -> list[Generated]:
                 value = base["configuration"].get(str(value["$config"]), config_value(str(value["$config"])))
             if isinstance(value, bool) and (objects or value == _truthy(default)):
                 continue  # a truth test flips the default's truth; `user.app_metadata`: its keys are probed
-            tries.append((path, value))
+            if (path, value) not in tries:  # (a configuration value may equal a literal: one case, one name)
+                tries.append((path, value))
 
     def case(name: str, changes: list[tuple[tuple[str, ...], JSON]], http: list[dict[str, JSON]]) -> Generated:
         given = copy.deepcopy(base)
