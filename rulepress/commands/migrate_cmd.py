@@ -88,6 +88,8 @@ def _print_outcome(o: Outcome, *, wrote: bool) -> None:
         print(f"  {line}")
     for n in cases.notes if cases else ():
         print(f"  note: {n}")
+    if o.unreached:
+        print(f"  note: {o.unreached}")
 
 
 def _legacy_sources(root: Path) -> list[Source]:

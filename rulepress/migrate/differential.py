@@ -18,7 +18,7 @@ import copy
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -82,6 +82,7 @@ class Checked:
     differences: tuple[str, ...]  # "case 'NAME': what differs"
     block: str | None  # the agreeing cases, as the YAML of a test block of the action
     unchecked: tuple[str, ...] = ()  # why agreement here proves little (stand-ins, only errors)
+    unreached: str | None = None  # the places where the rule acts that no generated case reached
 
 
 def config_value(key: str) -> str:
@@ -174,6 +175,9 @@ def generate(rule: Template, converted: Converted) -> list[Generated]:
         fields = {f: f"value-of-{f}" for f in converted.http_fields}
         texts = [Generated(f"{g.name}, the HTTP service answers text", g.rule_input, g.changed, [dict(TEXT_ANSWER)],
                            g.clock) for g in cases[:2]]
+        # and cannot be reached at all (the client's own error: `if (err) return callback(err)`)
+        texts += [Generated(f"{g.name}, the HTTP service cannot be reached", g.rule_input, g.changed, [], g.clock)
+                  for g in cases[:2]]
         filled = [Generated(f"{g.name}, the HTTP answer has the fields read", g.rule_input, g.changed,
                             [{"status": 200, "json": fields}], g.clock) for g in cases[:3]] if fields else []
         fails = [Generated(f"{g.name}, the HTTP service fails", g.rule_input, g.changed, [dict(FAILING_ANSWER)],
@@ -201,7 +205,8 @@ def check(pairs: Sequence[tuple[Template, Template, Converted]], node: str | Non
     cases: list[Case] = []
     plan: list[list[tuple[Generated, dict[str, JSON]]]] = []
     for rule, action, converted in pairs:
-        templates.extend([rule, action])
+        # the rule runs as instrumented: the same code, counting the places where it acts
+        templates.extend([replace(rule, code=converted.instrumented or rule.code), action])
         secrets = action.action.secrets if action.action else ()
         runs = []
         for g in generate(rule, converted):
@@ -216,15 +221,17 @@ def check(pairs: Sequence[tuple[Template, Template, Converted]], node: str | Non
     results = run_job(job, options.node)
     out = []
     at = 0
-    for (_rule, action, _converted), runs in zip(pairs, plan, strict=True):
+    for (rule, action, converted), runs in zip(pairs, plan, strict=True):
         differences: list[str] = []
         written: list[dict[str, JSON]] = []
         secrets = action.action.secrets if action.action else ()
         stand_ins: set[str] = set()
         evidence = False  # some case where the rule did something other than fail with an error
+        reached: set[int] = set()
         for g, event in runs:
             rule_result, action_result = results[at], results[at + 1]
             at += 2
+            reached |= set(rule_result.get("hits", []))
             rule_effects = rule_side(rule_result, g.rule_input)
             action_effects = action_side(action_result, event)
             stand_ins |= {str(c.get("call", "")).split(".")[0].split("(")[0]
@@ -233,7 +240,7 @@ def check(pairs: Sequence[tuple[Template, Template, Converted]], node: str | Non
             what = _differs(rule_effects, action_effects)
             if what:
                 differences.append(f"case '{g.name}': {what}")
-            else:
+            elif not action_result.get("problems"):  # (one that reports a problem cannot replay as a passing test)
                 written.append(_test_case(g, event, secrets, action_result))
         # agreement that proves little: stand-ins answered for real modules, or every case failed alike
         unchecked: list[str] = []
@@ -243,8 +250,14 @@ def check(pairs: Sequence[tuple[Template, Template, Converted]], node: str | Non
         if not evidence:
             unchecked.append("every generated case ended in an error on the rule's side: nothing shows the action "
                              "does what the rule did")
+        # places where the rule acts that no generated case reached: said, not (yet) a TODO, since the rule's
+        # own converted tests, which often reach them, are not counted here
+        missed = [line for i, line in enumerate(converted.sites) if i not in reached]
+        unreached = (f"{len(missed)} of {len(converted.sites)} places where the rule acts never ran in a generated "
+                     f"case (rule file lines {', '.join(str(rule.code_line + n - 1) for n in sorted(set(missed)))}): "
+                     "what the action does there was not compared") if missed and converted.instrumented else None
         block = yaml.safe_dump(written, sort_keys=False, allow_unicode=True, width=110) if written else None
-        out.append(Checked(len(runs), tuple(differences), block, tuple(unchecked)))
+        out.append(Checked(len(runs), tuple(differences), block, tuple(unchecked), unreached))
     return out
 
 
@@ -308,7 +321,10 @@ def _requests(result: dict[str, JSON]) -> list[JSON]:
 def _problems(result: dict[str, JSON]) -> list[str]:
     """What went wrong beside the outcome (an uncaught error, a blocked request), by kind, without the
     code's own wording or lines."""
-    return sorted({str(p.get("message", "")).split(":")[0] for p in result.get("problems", [])})
+    # (an uncaught error is not among them: it ends the case, and the outcome says so; after a rule called back,
+    # it no longer changed the login)
+    kinds = {str(p.get("message", "")).split(":")[0] for p in result.get("problems", [])}
+    return sorted(kinds - {"uncaught error"})
 
 
 def rule_side(result: dict[str, JSON], given: dict[str, JSON]) -> dict[str, JSON]:

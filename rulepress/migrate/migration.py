@@ -45,6 +45,7 @@ class Outcome:
     checked: int = 0  # generated cases run on the rule and the action side by side (0: not checked)
     differences: tuple[str, ...] = ()  # the cases where they did not agree, and what differed
     unchecked: tuple[str, ...] = ()  # why the agreement proves little (a TODO too)
+    unreached: str | None = None  # places where the rule acts that no generated case reached (said in a note)
     generated: str | None = None  # the agreeing cases, as a test block of the action
 
     @property
@@ -133,7 +134,8 @@ def _check_side_by_side(outcomes: list[Outcome], node: str | None) -> list[Outco
     checked = check([(o.template, o.action, o.converted) for o in runnable if o.action is not None], node)
     results = {id(o): c for o, c in zip(runnable, checked, strict=True)}
     return [replace(o, checked=results[id(o)].cases, differences=results[id(o)].differences,
-                    unchecked=results[id(o)].unchecked, generated=results[id(o)].block)
+                    unchecked=results[id(o)].unchecked, unreached=results[id(o)].unreached,
+                    generated=results[id(o)].block)
             if id(o) in results else o for o in outcomes]
 
 

@@ -43,6 +43,8 @@ class Converted:
     probes: tuple[tuple[tuple[str, ...], tuple[Any, ...]], ...] = ()  # input paths and values to try
     pinned: tuple[tuple[str, str, str], ...] = ()  # (module, version, where the version came from)
     http_fields: tuple[str, ...] = ()  # the fields the rule reads off an HTTP response body
+    instrumented: str = ""  # the rule's code counting the places where it acts (`__rulepress_hit(i)`)
+    sites: tuple[int, ...] = ()  # the rule-code line of each such place
     error_line: int = 0
     error: str = ""
     bug: bool = False  # the error is rulepress's own (exit 3), not something in the rule
@@ -123,5 +125,6 @@ def transform(items: Sequence[tuple[str, str]], node_modules: Path, node: str | 
             tuple((tuple(p["path"]), tuple(p["values"])) for p in raw.get("probes", [])),
             tuple((p["name"], p["version"], p["source"]) for p in raw.get("pinned", [])),
             tuple(raw.get("http_fields", [])),
+            str(raw.get("instrumented", "")), tuple(int(n) for n in raw.get("sites", [])),
         ))
     return out

@@ -1489,6 +1489,7 @@ class Migration {
     this.collectRoles();
     const probes = this.probes();
     this.convertRequires();
+    const instrumented = this.instrument();
     const httpFields = this.httpFields(); // after the requires: `var request = require('request')` is bound
     this.convertContinuations();
     this.convertAsyncStatements();
@@ -1532,6 +1533,8 @@ class Migration {
       deny_prefixes: [...this.denyPrefixes].sort(),
       throws: Boolean(this.throws),
       probes,
+      sites: instrumented.sites,
+      instrumented: instrumented.code,
       http_fields: httpFields,
       pinned: this.pinned,
     };
@@ -1591,10 +1594,48 @@ class Migration {
       const values = n.elements.map(literal);
       return values.every((v) => v !== undefined) ? values : null;
     };
+    // the values a name can take: a literal, or the parameter of a callback given to LIST.some/find/...
+    // (`allowlist.some(function (ip) { return context.request.ip === ip; })`) -> the list's values
+    const valuesOf = (node) => {
+      const v = literal(node);
+      if (v !== undefined) return [v];
+      if (!node || node.type !== 'Identifier') return [];
+      const variable = this.variableOf(node);
+      const def = variable && variable.defs.length === 1 ? variable.defs[0] : null;
+      const fn = def && def.type === 'Parameter' ? def.node : null;
+      const call = fn && fn.parent;
+      if (!(call && call.type === 'CallExpression' && call.arguments[0] === fn && call.callee.type === 'MemberExpression' &&
+          ['some', 'find', 'filter', 'every', 'forEach', 'findIndex'].includes(propName(call.callee)))) return [];
+      return listOf(call.callee.object) || [];
+    };
+    // an email's domain (`user.email.split('@')[1]`, its last part, lower-cased): the path, and how a value
+    // becomes an address
+    const emailOf = (node) => {
+      let n = node;
+      while (n && n.type === 'CallExpression' && n.callee.type === 'MemberExpression' &&
+             ['toLowerCase', 'toUpperCase', 'trim'].includes(propName(n.callee))) n = n.callee.object;
+      if (n && n.type === 'MemberExpression' && n.computed) n = n.object;
+      if (n && n.type === 'Identifier') {
+        const v = this.variableOf(n);
+        const d = v && v.defs.length === 1 && v.defs[0].node.type === 'VariableDeclarator' ? v.defs[0].node.init : null;
+        n = d;
+      }
+      if (n && n.type === 'CallExpression' && n.callee.type === 'MemberExpression' && propName(n.callee) === 'split' &&
+          literal(n.arguments[0]) === '@' && pathOf(n.callee.object)) return pathOf(n.callee.object);
+      return null;
+    };
     walk(this.fn, (node) => {
       if (node.type === 'BinaryExpression' && ['===', '==', '!==', '!='].includes(node.operator)) {
         const [p, v] = pathOf(node.left) ? [pathOf(node.left), literal(node.right)] : [pathOf(node.right), literal(node.left)];
         add(p, v);
+        for (const [side, other] of [[node.left, node.right], [node.right, node.left]]) {
+          if (pathOf(side)) for (const value of valuesOf(other)) add(pathOf(side), value);
+          const email = emailOf(side);
+          if (email && valuesOf(other).length) {
+            for (const value of valuesOf(other)) if (typeof value === 'string') add(email, 'someone@' + value);
+            add(email, 'someone@elsewhere.invalid'); // and a domain none of them is
+          }
+        }
       } else if (node.type === 'CallExpression' && node.callee.type === 'MemberExpression') {
         const method = propName(node.callee);
         const target = node.callee.object;
@@ -1618,6 +1659,42 @@ class Migration {
       }
     });
     return [...found.values()];
+  }
+
+  // The rule's code with each place where it acts counted when it runs (`__rulepress_hit(i)` before it):
+  // the callback calls, the token, MFA, redirect and SAML assignments on context, the metadata updates and
+  // the HTTP calls. The side-by-side run says which were never reached. Same lines as the original.
+  instrument() {
+    const sites = [];
+    walk(this.fn, (n) => {
+      let site = false;
+      if (n.type === 'CallExpression' && isIdent(n.callee) && ['callback', 'request'].includes(this.roles.get(n.callee))) {
+        site = true;
+      } else if (n.type === 'CallExpression' && n.callee.type === 'MemberExpression') {
+        const root = n.callee.object.type === 'MemberExpression' ? n.callee.object.object : n.callee.object;
+        const role = isIdent(root) ? this.roles.get(root) : null;
+        site = role === 'request' || (role === 'auth0' && /^update(App|User)Metadata$/.test(propName(n.callee) || ''));
+      } else if (n.type === 'AssignmentExpression' && n.left.type === 'MemberExpression') {
+        let m = n.left;
+        while (m.object && m.object.type === 'MemberExpression') m = m.object;
+        site = isIdent(m.object) && this.roles.get(m.object) === 'context' &&
+          ['idToken', 'accessToken', 'multifactor', 'redirect', 'samlConfiguration'].includes(propName(m));
+      }
+      if (site) sites.push(n);
+    });
+    // insert `(__rulepress_hit(i), ` before and `)` after each site, from the end so offsets hold
+    // (at one offset the text inserted last comes first: so starts go in before ends, inner starts before
+    // outer ones, outer ends before inner ones, which leaves `inner) outer)` and `(outer (inner`)
+    const marks = [];
+    sites.forEach((n, i) => {
+      const span = n.end - n.start;
+      marks.push({ at: n.end, text: ')', kind: 1, key: -span });
+      marks.push({ at: n.start, text: '(__rulepress_hit(' + i + '), ', kind: 0, key: span });
+    });
+    marks.sort((a, b) => b.at - a.at || a.kind - b.kind || a.key - b.key);
+    let code = this.src;
+    for (const m of marks) code = code.slice(0, m.at) + m.text + code.slice(m.at);
+    return { code: code.slice(this.offset, code.length - 2), sites: sites.map((n) => n.loc.start.line) };
   }
 
   // The fields the rule reads off an HTTP response body (`body.tier`, `JSON.parse(body).token`, a variable

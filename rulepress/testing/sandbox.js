@@ -375,7 +375,14 @@ class Realm {
     const real = Array.isArray(c.http);
     g.require = this.makeRequire(c.modules || {}, record, tpl.kind === 'action' ? tpl.dependencies || {} : null, real);
     if (real) determinism.inContext(vm, g, c.now);
-    if (real && tpl.kind === 'rule') this.installRulesSandbox(record);
+    if (real && tpl.kind === 'rule') {
+      this.installRulesSandbox(record);
+      // the places where a rule acts, counted when its code was instrumented (rulepress migrate)
+      const hits = (this.state.result.hits = []);
+      g.__rulepress_hit = (i) => {
+        if (!hits.includes(i)) hits.push(i);
+      };
+    }
     for (const [name, spec] of Object.entries(c.globals || {})) g[name] = this.build(spec, name, record);
   }
 

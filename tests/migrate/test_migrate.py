@@ -138,7 +138,7 @@ def test_every_fixture_migrates_validates_and_is_measured(tmp_path: Path,
     code, out, _ = run_cli(capsys, "--all", "--report", "--root", str(root))
     assert out.splitlines()[-1] == (
         "12 of 16 rule(s) migrate with no TODO; 13 of 15 with tests pass their converted tests; "
-        "63 generated case(s) run on both sides, 3 differ; 11 complete (nothing left for a person)")
+        "69 generated case(s) run on both sides, 3 differ; 11 complete (nothing left for a person)")
 
 
 def test_converted_tests_pass_under_rulepress_test(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -147,7 +147,7 @@ def test_converted_tests_pass_under_rulepress_test(tmp_path: Path, capsys: pytes
     code = main(["test", "enrich-from-crm-action", "block-countries-action", "--root", str(root)])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert out.splitlines()[-1] == "16 passed, 0 failed"  # 5 converted, 11 generated and checked against the rule
+    assert out.splitlines()[-1] == "17 passed, 0 failed"  # 5 converted, 12 generated and checked against the rule
 
 
 def test_starter_catalogue_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -484,7 +484,7 @@ def test_callback_parameters_that_would_be_declared_twice_get_fresh_names(tmp_pa
     proc = subprocess.run([sys.executable, "-m", "rulepress", "migrate", "rules/clash.md"], cwd=root,
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "same as the rule on 4/4 generated cases" in proc.stdout
+    assert "same as the rule on 5/5 generated cases" in proc.stdout
     code = (root / "rules" / "clash-action.md").read_text(encoding="utf-8")
     fresh = "body" if params.endswith("body") else "event2"
     assert f"  const {fresh} = " in code and f"{fresh}.ok" in code
