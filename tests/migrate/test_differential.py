@@ -270,3 +270,22 @@ def test_a_pinned_package_runs_for_real_when_rulepress_has_it_else_the_migration
     (case,) = yaml.safe_load(text.split("```test\n")[1].split("```")[0])
     assert case["expect"]["calls"] == [{"api.idToken.setCustomClaim": ["https://example.com/hello",
                                                                        "Hello, Jane Doe!"]}]
+
+
+def test_allow_lists_through_callbacks_and_email_domains_are_probed_and_unreached_places_said(tmp_path: Path) -> None:
+    code, out, text = _migrate(tmp_path, """function (user, context, callback) {
+  const domains = ['corp.example', 'partner.example'];
+  const allowed = domains.some(function (d) { return user.email.split('@')[1].toLowerCase() === d; });
+  if (!allowed) return callback(new UnauthorizedError('not for you'));
+  if (user.email.length > 40) {
+    context.idToken['https://example.com/long'] = true;
+  }
+  callback(null, user, context);
+}""")
+    assert code == 0, out
+    names = [c["name"] for c in yaml.safe_load(text.split("```test\n")[1].split("```")[0])]
+    assert 'same as the rule: user.email = "someone@corp.example"' in names
+    assert 'same as the rule: user.email = "someone@elsewhere.invalid"' in names
+    # the claim sits behind a computed condition no generated case meets: said, not hidden
+    assert ("note: 1 of 3 places where the rule acts never ran in a generated case (rule file lines 15): what "
+            "the action does there was not compared") in out
