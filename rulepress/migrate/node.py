@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from rulepress import node_packages
 from rulepress.catalogue import jscheck
 from rulepress.errors import UserError
 
@@ -74,7 +75,7 @@ def pins(codes: Sequence[str]) -> dict[str, dict[str, Any]]:
         else:
             ask.append(name)
     npm = shutil.which("npm")
-    if npm and ask:
+    if npm and ask and os.environ.get(node_packages.ENV_FETCH) != "0":  # the same switch as package fetching
         with ThreadPoolExecutor(max_workers=8) as pool:
             for name, version in zip(ask, pool.map(lambda n: _npm_latest(npm, n), ask), strict=True):
                 if version:
