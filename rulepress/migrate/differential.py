@@ -228,6 +228,7 @@ def check(pairs: Sequence[tuple[Template, Template, Converted]], node: str | Non
         stand_ins: set[str] = set()
         evidence = False  # some case where the rule did something other than fail with an error
         reached: set[int] = set()
+        ran: set[str] = set()  # "name@version" both sides loaded in a case that agreed and did not fail alone
         for g, event in runs:
             rule_result, action_result = results[at], results[at + 1]
             at += 2
@@ -238,6 +239,8 @@ def check(pairs: Sequence[tuple[Template, Template, Converted]], node: str | Non
                           for c in rule_result.get("module_calls", [])}
             evidence = evidence or not _failed_on_its_own(rule_effects["outcome"])
             what = _differs(rule_effects, action_effects)
+            if not what and not _failed_on_its_own(rule_effects["outcome"]):
+                ran |= set(rule_result.get("real_modules", [])) & set(action_result.get("real_modules", []))
             if what:
                 differences.append(f"case '{g.name}': {what}")
             elif not action_result.get("problems"):  # (one that reports a problem cannot replay as a passing test)
@@ -247,6 +250,12 @@ def check(pairs: Sequence[tuple[Template, Template, Converted]], node: str | Non
         if stand_ins:
             unchecked.append(f"the rule ran with stand-ins for {', '.join(sorted(stand_ins))} (not at a version "
                              "rulepress has): what they return is not real, so agreeing cases prove little")
+        for pin in converted.newest_pins:
+            if pin not in ran:
+                name, version = pin.rsplit("@", 1)
+                unchecked.append(f"require('{name}') is pinned to {version}, npm's newest release (not the "
+                                 "version the rule ran with), and no generated case that agreed ran it on both "
+                                 "sides: check its calls against this version")
         if not evidence:
             unchecked.append("every generated case ended in an error on the rule's side: nothing shows the action "
                              "does what the rule did")

@@ -46,6 +46,7 @@ class Converted:
     http_fields: tuple[str, ...] = ()  # the fields the rule reads off an HTTP response body
     instrumented: str = ""  # the rule's code counting the places where it acts (`__rulepress_hit(i)`)
     sites: tuple[int, ...] = ()  # the rule-code line of each such place
+    newest_pins: tuple[str, ...] = ()  # "name@version" of each require pinned to npm's newest release
     error_line: int = 0
     error: str = ""
     bug: bool = False  # the error is rulepress's own (exit 3), not something in the rule
@@ -62,8 +63,8 @@ def pins(codes: Sequence[str]) -> dict[str, dict[str, Any]]:
     """A version for each npm module the rules require without one: the Rules sandbox's version where it
     had the module (rules_sandbox.json), else the newest release on the npm registry today (asked with
     `npm view`; when npm cannot answer, the require stays a TODO). -> name -> {version, source, check?}.
-    A version npm chose is not the one the rule ran with, and the side-by-side run only has a stand-in for
-    it: `check` keeps a TODO on each such require, for a person to read its calls against that version."""
+    A version npm chose is not the one the rule ran with (`check`): the side-by-side run gives the rule
+    that version too, and the migration counts as proven only if a generated case ran it (differential.py)."""
     table = json.loads(resources.files("rulepress").joinpath("testing/rules_sandbox.json").read_text("utf-8"))
     sandbox = {g["module"]: g["version"] for g in table["globals"].values() if g.get("version")}
     names = sorted({m for code in codes for m in _UNVERSIONED_RE.findall(code)} - NODE_BUILTINS)
@@ -127,5 +128,6 @@ def transform(items: Sequence[tuple[str, str]], node_modules: Path, node: str | 
             tuple((p["name"], p["version"], p["source"]) for p in raw.get("pinned", [])),
             tuple(raw.get("http_fields", [])),
             str(raw.get("instrumented", "")), tuple(int(n) for n in raw.get("sites", [])),
+            tuple(raw.get("newest_pins", [])),
         ))
     return out

@@ -104,6 +104,10 @@ const DUO_OPTIONS = new Set(['host', 'ikey', 'skey']);
 
 class Unsupported extends Error {}
 
+// String methods: a path they are called on is probed with a string (probes())
+const STRING_METHODS = new Set(['split', 'toLowerCase', 'toUpperCase', 'trim', 'replace', 'match', 'substring', 'substr',
+  'slice', 'charAt', 'startsWith', 'endsWith', 'padStart', 'localeCompare', 'normalize']);
+
 function isIdent(node, name) {
   return node && node.type === 'Identifier' && (name === undefined || node.name === name);
 }
@@ -174,6 +178,7 @@ class Migration {
   constructor(code, pins) {
     this.pins = pins || {}; // module required without a version -> {version, source} (decided in Python)
     this.pinned = [];
+    this.newestPins = []; // {arg, name, version}: requires pinned to npm's newest release (instrument())
     this.src = '(' + code + '\n)';
     this.offset = 1; // characters added before the rule's code
     this.ast = acorn.parse(this.src, { ecmaVersion: 2022, sourceType: 'script', locations: true,
@@ -202,6 +207,8 @@ class Migration {
     this.inlined = new Map(); // inlined function -> {stmt it came from, whether its end ends that stmt}
     this.continuationSites = new Map(); // call of a continuation helper -> the helper
     this.continuationFns = new Set();
+    this.valueFirst = new Set(); // continuation helpers answering with a value alone: `done(value)`
+    this.valueFirstDone = new Set(); // their `done(value)` calls
     this.roles = new Map(); // Identifier node -> role
     this.usedNames = new Set();
     for (const scope of this.scopes.scopes) {
@@ -379,9 +386,13 @@ class Migration {
       if (pin && !this.pinned.some((p) => p.name === name)) {
         this.pinned.push({ name, version: pin.version, source: pin.source });
       }
-      if (pin && pin.check) {
-        this.todo(call, "require('" + name + "') pinned to " + pin.version + ", npm's newest release, not " +
-          'the version the rule ran with: check its calls against this version', S.deps);
+      // a version npm chose (not the one the rule ran with): the side-by-side run gives the rule the same
+      // version, and the migration is complete only if a generated case loaded it on both sides and agreed
+      // (differential.py); the pin is said in the output's note
+      if (pin && pin.check && !subpath) this.newestPins.push({ arg, name, version: pin.version });
+      else if (pin && pin.check) {
+        this.todo(call, "require('" + name + subpath + "') pinned to " + pin.version + ", npm's newest release, " +
+          'not the version the rule ran with: check its calls against this version', S.deps);
       }
       this.edit(arg, quote(name + (subpath || '')));
       this.hoistRequire(call);
@@ -645,7 +656,15 @@ class Migration {
     const resName = resP ? out$(resP, resP.name) : this.freshName('response');
     const bodyName = bodyP ? out$(bodyP, bodyP.name) : null;
     const needRes = used(resP) || bodyUsed;
+    const background = this.inBackground(stmt, cb);
     this.edit(stmt, () => {
+      const text = this.nodeCallbackText(stmt, cb, callText, valueOf, { errName, errOut, resName, bodyName, needRes, bodyUsed });
+      return background ? this.backgroundWrap(stmt, text) : text;
+    });
+  }
+  nodeCallbackText(stmt, cb, callText, valueOf, names) {
+    const { errName, errOut, resName, bodyName, needRes, bodyUsed } = names;
+    {
       const indent = this.indentOf(stmt);
       const call = callText(indent + '  ');
       const stmts = cb.body.body;
@@ -693,7 +712,32 @@ class Migration {
         if (stmts.length) out.push(indent + this.blockInner(cb.body, indent));
       }
       return out.filter((l) => l !== '').join('\n').replace(/^\s+/, '');
+    }
+  }
+
+  // Work the rule started and did not wait for: a call with a callback, at the top of the rule, whose
+  // callback never finishes the login, followed only by function declarations and the rule's own final
+  // `callback(null, user, context)`. On Auth0 the login went on and a failure there stopped nothing; an action
+  // must finish its work before it returns, so it waits, and a failure is logged, not thrown.
+  inBackground(stmt, cb) {
+    if (stmt.type !== 'ExpressionStatement' || stmt.parent !== this.fn.body) return false;
+    let finishes = false;
+    walk(cb, (n) => {
+      if (isIdent(n) && ['callback', 'done'].includes(this.roles.get(n))) finishes = true;
     });
+    if (finishes) return false;
+    const after = this.fn.body.body.slice(this.fn.body.body.indexOf(stmt) + 1)
+      .filter((st) => st.type !== 'FunctionDeclaration');
+    const last = after.length === 1 ? after[0] : null;
+    const expr = last && (last.type === 'ReturnStatement' ? last.argument : last.type === 'ExpressionStatement' ? last.expression : null);
+    return Boolean(expr && this.isCallbackCall(expr) && expr.arguments.length && isNullish(expr.arguments[0]));
+  }
+  backgroundWrap(stmt, text) {
+    const indent = this.indentOf(stmt);
+    const caught = this.freshName('error');
+    return '// (the rule did not wait for this, and its failure did not stop the login)\n' + indent + 'try {\n' +
+      indent + '  ' + this.reindent(text, indent, indent + '  ') + '\n' + indent + '} catch (' + caught + ') {\n' +
+      indent + '  console.error(' + caught + ');\n' + indent + '}';
   }
 
   // ---- local helpers that answer through a node-style continuation: `function get(x, done) {...}` ----
@@ -727,6 +771,18 @@ class Migration {
           (st.type === 'ExpressionStatement' || (st.type === 'ReturnStatement' && st.argument === call));
       });
       if (!okDone || !okSites) continue;
+      // value first (`done(JSON.parse(body))`, each site's function taking one value): not node-style, so the
+      // answer is the helper's return value and nothing is an error
+      const errorLike = (a) => (isIdent(a) && /^(e|er|err|error)$|err(or)?$/i.test(a.name)) ||
+        (a.type === 'NewExpression' && isIdent(a.callee) && /Error$/.test(a.callee.name)) ||
+        (a.type === 'Literal' && typeof a.value === 'string') || isNullish(a);
+      const doneCalls = doneRefs.map((id) => id.parent);
+      if (doneCalls.every((c) => c.arguments.length <= 1 && !(c.arguments[0] && errorLike(c.arguments[0]))) &&
+          doneCalls.some((c) => c.arguments.length === 1) &&
+          sites.every((id) => id.parent.arguments[id.parent.arguments.length - 1].params.length <= 1)) {
+        this.valueFirst.add(fn);
+        for (const c of doneCalls) this.valueFirstDone.add(c);
+      }
       for (const id of doneRefs) this.roles.set(id, 'done');
       for (const id of sites) this.continuationSites.set(id.parent, fn);
       this.handlerFns.add(fn);
@@ -739,8 +795,26 @@ class Migration {
   convertContinuationSite(stmt, call) {
     const cb = call.arguments[call.arguments.length - 1];
     const args = call.arguments.slice(0, -1);
-    this.convertNodeCallback(stmt, cb, () => 'await ' + this.text(call.callee) + '(' +
-      args.map((a) => this.text(a)).join(', ') + ')', null);
+    const callText = () => 'await ' + this.text(call.callee) + '(' + args.map((a) => this.text(a)).join(', ') + ')';
+    if (!this.valueFirst.has(this.continuationSites.get(call))) {
+      this.convertNodeCallback(stmt, cb, callText, null);
+      return;
+    }
+    // `helper(x, (value) => {...})` -> `const value = await helper(x);` and the function's body after it
+    this.handlerFns.add(cb);
+    this.inlined.set(cb, { stmt, tail: true });
+    const [p] = cb.params;
+    if (p && p.type !== 'Identifier') throw new Unsupported('callback parameters are not plain names');
+    const renamed = this.renameShadowing(cb, [p]);
+    const variable = p ? this.scopes.acquire(cb, true).set.get(p.name) : null;
+    const kind = variable && variable.references.some((r) => r.isWrite() && !r.init) ? 'let ' : 'const ';
+    const background = this.inBackground(stmt, cb);
+    this.edit(stmt, () => {
+      const indent = this.indentOf(stmt);
+      const rest = this.blockInner(cb.body, indent);
+      const text = (p ? kind + (renamed.get(p) || p.name) + ' = ' : '') + callText() + ';' + (rest ? '\n' + indent + rest : '');
+      return background ? this.backgroundWrap(stmt, text) : text;
+    });
   }
   convertDone() {
     for (const id of this.refsOf('done')) {
@@ -755,7 +829,14 @@ class Migration {
   }
   doneReplacement(call) {
     const [err, value] = call.arguments;
+    if (this.valueFirstDone.has(call)) return 'return' + (err ? ' ' + this.text(err) : '') + ';';
     if (call.arguments.length === 0 || isNullish(err)) return 'return' + (value ? ' ' + this.text(value) : '') + ';';
+    // `done(err, body)` passing on what a call answered: err may well be null there
+    if (value && (isIdent(err) || err.type === 'MemberExpression')) {
+      const both = 'if (' + this.text(err) + ') throw ' + this.text(err) + '; return ' + this.text(value) + ';';
+      return call.parent.parent.type === 'BlockStatement' || call.parent.parent.type === 'SwitchCase'
+        ? both.replace('; return', ';\n' + this.indentOf(call.parent) + 'return') : '{ ' + both + ' }';
+    }
     return 'throw ' + this.text(err) + ';';
   }
   blockInner(block, indent, from) {
@@ -1232,11 +1313,13 @@ class Migration {
         ? value.properties.map((q) => [isIdent(q.key) ? q.key.name : q.key.value, q.value.value]) : null;
       if (entries) {
         const stmt = p.parent.parent;
-        this.edit(stmt, () => entries.map(([attr, path]) => setAttribute(attr, path)).join('\n' + this.indentOf(stmt)));
-        // the rule set a whole table; setAttribute adds to the add-on's, whose other attributes stay
-        this.todo(p, 'context.samlConfiguration.mappings replaced as a whole: the action sets these attributes, ' +
-          "and the SAML add-on's other mappings still apply (remove them there if the rule meant to drop them)",
-        S.saml);
+        // the guide's mapping: one setAttribute per attribute. The rule set a whole table, which also dropped
+        // any mapping configured in the SAML add-on itself for this login; setAttribute adds to those. Said in
+        // a comment, not a TODO: it differs only on a tenant whose add-on has mappings of its own.
+        const note = '// (migrated from a whole context.samlConfiguration.mappings table: a mapping the SAML add-on ' +
+          'has of its own still applies)';
+        this.edit(stmt, () => [note, ...entries.map(([attr, path]) => setAttribute(attr, path))]
+          .join('\n' + this.indentOf(stmt)));
         return;
       }
     } else if (key === 'mappings') {
@@ -1287,7 +1370,56 @@ class Migration {
       this.edit(assign, () => api + '.setCustomClaim(' + keyText() + ', ' + this.text(assign.right) + ')');
       return;
     }
+    if (this.claimAlias(m, which, api)) return;
     this.todo(m, 'context.' + which + ' used other than to set a claim', S.claims);
+  }
+  // A local name for the claims: `let claims = context.idToken || {}; claims[k] = v; context.idToken = claims;`
+  // -> api.idToken.setCustomClaim(k, v), the declaration and the write-back gone. Only when every use of the
+  // name is a claim set in a statement of its own, or that write-back. -> true when converted (or when `m`
+  // is such a write-back, converted with its name).
+  claimAlias(m, which, api) {
+    const statement = (n) => n.parent && n.parent.type === 'ExpressionStatement';
+    // `context.idToken = claims;` : converted (removed) where the name is
+    if (m.parent.type === 'AssignmentExpression' && m.parent.left === m && m.parent.operator === '=' &&
+        isIdent(m.parent.right) && statement(m.parent) && this.aliasOK(this.variableOf(m.parent.right), which)) return true;
+    let init = m;
+    if (m.parent.type === 'LogicalExpression' && m.parent.operator === '||' && m.parent.left === m &&
+        m.parent.right.type === 'ObjectExpression' && m.parent.right.properties.length === 0) init = m.parent;
+    const decl = init.parent;
+    if (!(decl.type === 'VariableDeclarator' && decl.init === init && decl.id.type === 'Identifier' &&
+          decl.parent.declarations.length === 1)) return false;
+    const variable = this.scopes.getDeclaredVariables(decl)[0];
+    if (!this.aliasOK(variable, which)) return false;
+    for (const ref of variable.references) {
+      if (ref.identifier === decl.id) continue;
+      const target = ref.identifier.parent;
+      if (target.type === 'MemberExpression') {
+        const assign = target.parent;
+        const key = () => (target.computed ? this.text(target.property) : quote(target.property.name));
+        this.edit(assign, () => api + '.setCustomClaim(' + key() + ', ' + this.text(assign.right) + ')');
+      } else {
+        this.removeStatement(target.parent); // the write-back
+      }
+    }
+    this.removeStatement(decl.parent);
+    return true;
+  }
+  aliasOK(variable, which) {
+    if (!variable || variable.defs.length !== 1 || variable.defs[0].type !== 'Variable') return false;
+    const decl = variable.defs[0].node;
+    return variable.references.every((ref) => {
+      if (ref.identifier === decl.id) return true;
+      const n = ref.identifier;
+      const t = n.parent;
+      if (t.type === 'MemberExpression' && t.object === n && t.parent.type === 'AssignmentExpression' &&
+          t.parent.left === t && t.parent.operator === '=' && t.parent.parent.type === 'ExpressionStatement') {
+        return !(t.computed ? false : t.property.name === 'scope' && which === 'accessToken');
+      }
+      // the write-back `context.<which> = name;`
+      return t.type === 'AssignmentExpression' && t.right === n && t.operator === '=' &&
+        t.parent.type === 'ExpressionStatement' && t.left.type === 'MemberExpression' && isIdent(t.left.object) &&
+        this.roles.get(t.left.object) === 'context' && propName(t.left) === which;
+    });
   }
   convertMfa(m) {
     const assign = m.parent;
@@ -1518,6 +1650,8 @@ class Migration {
       'exports.onExecutePostLogin = async (event, api) => {\n' + (bodyText ? '  ' + bodyText + '\n' : '') + '};';
     // A deny or an early return stays the last word of a branch; nothing else to clean.
     code = code.replace(/[ \t]+\n/g, '\n');
+    // a removed statement can leave two blank lines where the rule had one (the rule never had two)
+    if (!/\n[ \t]*\n[ \t]*\n/.test(this.src)) code = code.replace(/\n{3,}/g, '\n\n');
     // `callback(...); return;` became two returns: the second is dead code (so is a repeated `return;`)
     for (let before = ''; before !== code;) {
       before = code;
@@ -1537,6 +1671,7 @@ class Migration {
       instrumented: instrumented.code,
       http_fields: httpFields,
       pinned: this.pinned,
+      newest_pins: [...new Set(this.newestPins.map((p) => p.name + '@' + p.version))].sort(),
     };
   }
 
@@ -1636,6 +1771,15 @@ class Migration {
             add(email, 'someone@elsewhere.invalid'); // and a domain none of them is
           }
         }
+      } else if (node.type === 'BinaryExpression' && ['<', '>', '<=', '>='].includes(node.operator)) {
+        // a number compared with a literal (`context.stats.loginsCount > 1`): the boundary, on each side
+        const flip = { '<': '>', '>': '<', '<=': '>=', '>=': '<=' };
+        const [p, v, op] = pathOf(node.left) ? [pathOf(node.left), literal(node.right), node.operator]
+          : [pathOf(node.right), literal(node.left), flip[node.operator]];
+        if (p && typeof v === 'number') {
+          add(p, v);
+          add(p, op === '>' || op === '<=' ? v + 1 : v - 1);
+        }
       } else if (node.type === 'CallExpression' && node.callee.type === 'MemberExpression') {
         const method = propName(node.callee);
         const target = node.callee.object;
@@ -1649,6 +1793,13 @@ class Migration {
           else if (method === 'indexOf' || method === 'includes') add(pathOf(target), text);
         } else if (isIdent(target, '_') && ['includes', 'contains', 'indexOf'].includes(method) && pathOf(node.arguments[1])) {
           for (const v of listOf(arg) || []) add(pathOf(node.arguments[1]), v);
+        }
+        // a path the rule treats as a string (`(context.request.query.scope || '').split(' ')`, a local name
+        // set from it): a string value, so a case gets past the call (the defaults may not have the path)
+        const text = pathOf(target) || (target.type === 'LogicalExpression' ? pathOf(target.left) : null);
+        if (text && STRING_METHODS.has(method)) {
+          const sep = method === 'split' && typeof literal(arg) === 'string' ? literal(arg) : null;
+          add(text, sep === null ? 'Some Text' : sep === ' ' ? 'openid profile read:data' : ['one', 'two'].join(sep));
         }
       } else if (node.type === 'SwitchStatement' && pathOf(node.discriminant)) {
         for (const c of node.cases) if (c.test) add(pathOf(node.discriminant), literal(c.test));
@@ -1691,6 +1842,8 @@ class Migration {
       marks.push({ at: n.end, text: ')', kind: 1, key: -span });
       marks.push({ at: n.start, text: '(__rulepress_hit(' + i + '), ', kind: 0, key: span });
     });
+    // the rule side loads the version the action pins (`require('x')` -> `require('x@1.2.3')`)
+    for (const p of this.newestPins) marks.push({ at: p.arg.end - 1, text: '@' + p.version, kind: 0, key: 0 });
     marks.sort((a, b) => b.at - a.at || a.kind - b.kind || a.key - b.key);
     let code = this.src;
     for (const m of marks) code = code.slice(0, m.at) + m.text + code.slice(m.at);

@@ -230,7 +230,12 @@ class Realm {
   // asked for, else a recording stand-in (`autoStub`), the same on both sides of a migration check.
   realModule(name, version, record) {
     if (realRequire && version && INSTALLED[name] === version) return realRequire(name);
-    if (PINNED.has(`${name}@${version}`)) return PINNED.get(`${name}@${version}`)(name);
+    if (PINNED.has(`${name}@${version}`)) {
+      // said in the result: a migration check counts a newest-release pin as exercised only when it loaded
+      const loaded = (this.state.result.real_modules = this.state.result.real_modules || []);
+      if (!loaded.includes(`${name}@${version}`)) loaded.push(`${name}@${version}`);
+      return PINNED.get(`${name}@${version}`)(name);
+    }
     // every request 2.x writes the same bytes for the options rules used: the sandbox's 2.81.0 stands in
     if (realRequire && name === 'request' && INSTALLED.request && /^2\./.test(version || '')) return realRequire(name);
     return this.autoStub(name, record);

@@ -80,7 +80,7 @@ def test_todo_lines_point_at_the_rule_file(tmp_path: Path, capsys: pytest.Captur
     code, out, _ = run_cli(capsys, "rules/scope-by-role.md", "--root", str(root))
     assert code == 4
     assert out.splitlines()[:3] == [
-        "rules/scope-by-role.md -> rules/scope-by-role-action.md: manual; same as the rule on 3/4 generated cases; "
+        "rules/scope-by-role.md -> rules/scope-by-role-action.md: manual; same as the rule on 5/7 generated cases; "
         "1 test case(s) not convertible",
         '  rules/scope-by-role.md:14: TODO(migrate) context.accessToken.scope — see "Convert custom claims '
         'in tokens"',
@@ -138,7 +138,7 @@ def test_every_fixture_migrates_validates_and_is_measured(tmp_path: Path,
     code, out, _ = run_cli(capsys, "--all", "--report", "--root", str(root))
     assert out.splitlines()[-1] == (
         "12 of 16 rule(s) migrate with no TODO; 13 of 15 with tests pass their converted tests; "
-        "69 generated case(s) run on both sides, 3 differ; 11 complete (nothing left for a person)")
+        "93 generated case(s) run on both sides, 6 differ; 11 complete (nothing left for a person)")
 
 
 def test_converted_tests_pass_under_rulepress_test(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -147,7 +147,7 @@ def test_converted_tests_pass_under_rulepress_test(tmp_path: Path, capsys: pytes
     code = main(["test", "enrich-from-crm-action", "block-countries-action", "--root", str(root)])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert out.splitlines()[-1] == "17 passed, 0 failed"  # 5 converted, 12 generated and checked against the rule
+    assert out.splitlines()[-1] == "21 passed, 0 failed"  # 5 converted, 16 generated and checked against the rule
 
 
 def test_starter_catalogue_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
