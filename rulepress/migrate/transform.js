@@ -1797,7 +1797,7 @@ class Migration {
         // a path the rule treats as a string (`(context.request.query.scope || '').split(' ')`, a local name
         // set from it): a string value, so a case gets past the call (the defaults may not have the path)
         const text = pathOf(target) || (target.type === 'LogicalExpression' ? pathOf(target.left) : null);
-        if (text && STRING_METHODS.has(method)) {
+        if (text && text[0] !== 'configuration' && STRING_METHODS.has(method)) { // (configuration: always text)
           const sep = method === 'split' && typeof literal(arg) === 'string' ? literal(arg) : null;
           add(text, sep === null ? 'Some Text' : sep === ' ' ? 'openid profile read:data' : ['one', 'two'].join(sep));
         }
