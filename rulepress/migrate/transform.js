@@ -104,6 +104,10 @@ const DUO_OPTIONS = new Set(['host', 'ikey', 'skey']);
 
 class Unsupported extends Error {}
 
+// The properties of an action's event.user (Auth0's post-login event object)
+const EVENT_USER = new Set(['app_metadata', 'created_at', 'email', 'email_verified', 'enrolledFactors', 'family_name',
+  'given_name', 'identities', 'last_password_reset', 'multifactor', 'name', 'nickname', 'phone_number',
+  'phone_verified', 'picture', 'updated_at', 'user_id', 'user_metadata', 'username']);
 // String methods: a path they are called on is probed with a string (probes())
 const STRING_METHODS = new Set(['split', 'toLowerCase', 'toUpperCase', 'trim', 'replace', 'match', 'substring', 'substr',
   'slice', 'charAt', 'startsWith', 'endsWith', 'padStart', 'localeCompare', 'normalize']);
@@ -389,13 +393,35 @@ class Migration {
       // a version npm chose (not the one the rule ran with): the side-by-side run gives the rule the same
       // version, and the migration is complete only if a generated case loaded it on both sides and agreed
       // (differential.py); the pin is said in the output's note
-      if (pin && pin.check && !subpath) this.newestPins.push({ arg, name, version: pin.version });
+      if (pin && pin.check && !subpath) {
+        this.newestPins.push({ arg, name, version: pin.version });
+        this.unawaitedCalls(call, name);
+      }
       else if (pin && pin.check) {
         this.todo(call, "require('" + name + subpath + "') pinned to " + pin.version + ", npm's newest release, " +
           'not the version the rule ran with: check its calls against this version', S.deps);
       }
       this.edit(arg, quote(name + (subpath || '')));
       this.hoistRequire(call);
+    }
+  }
+  // A package pinned to npm's newest release whose call result the rule drops (`slack.success({...});`):
+  // if this version answers with a promise, the action neither waits for it (work after an action returns
+  // may never run) nor catches its failure (an unhandled rejection): a TODO, as nothing the cases compare
+  // shows it. `call` is the require; the name bound to it, or to a call of it, is followed.
+  unawaitedCalls(call, name) {
+    let init = call;
+    while (init.parent.type === 'CallExpression' && init.parent.callee === init) init = init.parent;
+    const decl = init.parent;
+    if (!(decl.type === 'VariableDeclarator' && decl.init === init && decl.id.type === 'Identifier')) return;
+    const variable = this.scopes.getDeclaredVariables(decl)[0];
+    for (const ref of variable ? variable.references : []) {
+      let n = ref.identifier;
+      while (n.parent.type === 'MemberExpression' && n.parent.object === n) n = n.parent;
+      if (n.parent.type === 'CallExpression' && n.parent.callee === n && n.parent.parent.type === 'ExpressionStatement') {
+        this.todo(n.parent, "the result of this call on '" + name + "' (pinned to npm's newest release) is dropped: " +
+          'if this version answers with a promise, await it (and catch its failure, as the rule did not wait)', S.callbacks);
+      }
     }
   }
   // `var x = require('m@1.2.3');` as a top-level statement of the rule moves above the handler.
@@ -1220,6 +1246,13 @@ class Migration {
     // the tokens too).
     const mapped = this.samlMappedProperties();
     this.checkIdentities();
+    // the properties the rule sets on user itself (a later read sees its own write, in the action too)
+    const own = new Set();
+    for (const id of this.refsOf('user')) {
+      const m = id.parent;
+      if (m.type === 'MemberExpression' && m.object === id && m.parent.type === 'AssignmentExpression' &&
+          m.parent.left === m && propName(m)) own.add(propName(m));
+    }
     for (const id of this.refsOf('user')) {
       this.edit(id, 'event.user');
       const m = id.parent;
@@ -1231,6 +1264,11 @@ class Migration {
         const forSaml = key && mapped.has(key) && !STANDARD_CLAIMS.has(key) && a.type === 'AssignmentExpression';
         if (written && key !== 'app_metadata' && key !== 'user_metadata' && !forSaml) {
           this.todo(m, 'assignment to user.' + (key || '[…]'), S.user);
+        } else if (!written && key && !EVENT_USER.has(key) && !own.has(key)) {
+          // Rules put more on the user: the app_metadata keys (merged in), attributes of the identity
+          // provider (`groups`), login data; an action's event.user has only its documented properties
+          this.todo(m, 'user.' + key + ', which an action\'s event.user does not have (Rules also put app_metadata ' +
+            'keys and identity provider attributes on the user)', S.user);
         }
       } else if (m.type === 'AssignmentExpression' && m.left === id) {
         this.todo(id, 'assignment to user', S.user);

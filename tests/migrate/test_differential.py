@@ -392,6 +392,15 @@ def test_a_require_pinned_to_npms_newest_release_is_complete_only_when_a_case_ra
             "release (not the version the rule ran with), and no generated case that agreed ran it") in out
     assert "deploy: false" in text
 
+    # a call whose result the rule drops: if this version answers with a promise, nobody waits for it
+    code, out, text = _migrate(tmp_path / "dropped", """function (user, context, callback) {
+  const greet = require('greeting-kit');
+  greet(user.name);
+  callback(null, user, context);
+}""")
+    assert code == 4, out
+    assert "TODO(migrate) the result of this call on 'greeting-kit' (pinned to npm's newest release) is dropped" in out
+
 
 def test_claims_through_a_local_name_and_cases_from_numbers_and_strings(tmp_path: Path) -> None:
     """`let claims = context.idToken || {}; claims[k] = v; context.idToken = claims;` becomes setCustomClaim;

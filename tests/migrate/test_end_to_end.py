@@ -33,7 +33,7 @@ def test_export_migrate_plan_deploy(tenant: Any, tmp_path: Path) -> None:
     session.headers["Authorization"] = f"Bearer {token}"
     api = tenant.base_url + "/api/v2"
     for order, (name, claim, value) in enumerate([("Add plan", "plan", "'gold'"),
-                                                  ("Add country", "country", "user.country || 'NZ'")], 1):
+                                                  ("Add country", "country", "user.user_metadata.country || 'NZ'")], 1):
         answer = session.post(api + "/rules", json={"name": name, "order": order,
                                                     "script": RULE.format(claim=claim, value=value)}, timeout=10)
         assert answer.status_code == 201, answer.text

@@ -263,16 +263,16 @@ def test_scopes_are_respected() -> None:
 def test_errors_deny_or_throw() -> None:
     result = migrate_code(
         "function (user, context, callback) {\n"
-        "  if (user.blocked) return callback(new UnauthorizedError('blocked'));\n"
+        "  if (user.app_metadata.blocked) return callback(new UnauthorizedError('blocked'));\n"
         "  if (!user.email) return callback(new Error(`no email for ${user.user_id}`));\n"
-        "  if (user.broken) { callback(user.broken); return; }\n"
+        "  if (user.user_metadata.broken) { callback(user.user_metadata.broken); return; }\n"
         "  callback(null, user, context);\n"
         "}")
     assert result.code == (
         "exports.onExecutePostLogin = async (event, api) => {\n"
-        "  if (event.user.blocked) return api.access.deny('blocked');\n"
+        "  if (event.user.app_metadata.blocked) return api.access.deny('blocked');\n"
         "  if (!event.user.email) return api.access.deny(`no email for ${event.user.user_id}`);\n"
-        "  if (event.user.broken) { throw event.user.broken; return; }\n"
+        "  if (event.user.user_metadata.broken) { throw event.user.user_metadata.broken; return; }\n"
         "};")
     assert (result.denies, result.throws, result.deny_prefixes) == (True, True, ("blocked", "no email for "))
 
@@ -584,3 +584,20 @@ def test_the_starter_catalogues_rules_all_migrate_complete(tmp_path: Path,
     code, out, _ = run_cli(capsys, "--all", "--report", "--root", str(tmp_path))
     assert code == 0, out
     assert f"{len(rules)} complete (nothing left for a person)" in out.splitlines()[-1]
+
+
+def test_a_user_property_an_action_does_not_have_is_a_todo() -> None:
+    """Rules merged app_metadata keys and identity provider attributes into `user` (`user.groups`); an
+    action's event.user has its documented properties only. A property the rule sets itself is its own."""
+    result = migrate_code(
+        "function (user, context, callback) {\n"
+        "  user.tier = user.app_metadata.tier || 'free';\n"
+        "  if (user.groups && user.groups.indexOf('admins') >= 0 && user.tier) {\n"
+        "    context.idToken['https://example.com/admin'] = user.email;\n"
+        "  }\n"
+        "  callback(null, user, context);\n"
+        "}")
+    idioms = [t.idiom for t in result.todos]
+    assert "user.groups, which an action's event.user does not have (Rules also put app_metadata keys and " \
+        "identity provider attributes on the user)" in idioms
+    assert not any(i.startswith(("user.email", "user.tier,", "user.app_metadata")) for i in idioms), idioms
