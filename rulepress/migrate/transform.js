@@ -690,55 +690,53 @@ class Migration {
   }
   nodeCallbackText(stmt, cb, callText, valueOf, names) {
     const { errName, errOut, resName, bodyName, needRes, bodyUsed } = names;
-    {
-      const indent = this.indentOf(stmt);
-      const call = callText(indent + '  ');
-      const stmts = cb.body.body;
-      const first = stmts[0];
-      const out = [];
-      const errorFirst = first && first.type === 'IfStatement' && isIdent(first.test, errName) && !first.alternate;
-      // the whole callback is `callback(err, user, context)`: the error fails the login, as a throw does
-      const only = stmts.length === 1 ? (stmts[0].type === 'ReturnStatement' ? stmts[0].argument :
-        stmts[0].type === 'ExpressionStatement' ? stmts[0].expression : null) : null;
-      if (only && this.isCallbackCall(only) && isIdent(only.arguments[0], errName) && !needRes) {
-        return callText(indent) + ';';
-      }
-      if (errorFirst && this.rethrows(first.consequent, errName)) {
-        // `if (err) return callback(err);`: an error just fails the login, as a throw does
-        const plain = callText(indent);
-        out.push(needRes ? 'const ' + resName + ' = ' + plain + ';' : plain + ';');
-        if (bodyUsed) out.push(indent + 'const ' + bodyName + ' = ' + valueOf(resName) + ';');
-        const rest = this.blockInner(cb.body, indent, first.end);
-        if (rest) out.push(indent + rest);
-      } else if (errorFirst && this.terminates(first.consequent)) {
-        // Idiomatic shape when the callback starts with `if (err) { ...; return }` and no else.
-        const cons = first.consequent;
-        out.push(needRes ? 'let ' + resName + ';' : '');
-        out.push(indent + 'try {');
-        out.push(indent + '  ' + (needRes ? resName + ' = ' : '') + call + ';');
-        out.push(indent + '} catch (' + errOut + ') {');
-        out.push(indent + '  ' + (cons.type === 'BlockStatement' ?
-          this.blockInner(cons, indent + '  ') : this.reindent(this.text(cons), this.indentOf(cons), indent + '  ')));
-        out.push(indent + '}');
-        if (bodyUsed) out.push(indent + 'const ' + bodyName + ' = ' + valueOf(resName) + ';');
-        const rest = this.blockInner(cb.body, indent, first.end);
-        if (rest) out.push(indent + rest);
-      } else {
-        const caught = this.freshName('error');
-        out.push('let ' + errOut + ' = null;');
-        if (needRes) out.push(indent + 'let ' + resName + ';');
-        out.push(indent + 'try {');
-        out.push(indent + '  ' + (needRes ? resName + ' = ' : '') + call + ';');
-        out.push(indent + '} catch (' + caught + ') {');
-        out.push(indent + '  ' + errOut + ' = ' + caught + ';');
-        out.push(indent + '}');
-        if (bodyUsed) {
-          out.push(indent + 'const ' + bodyName + ' = ' + resName + ' ? ' + valueOf(resName) + ' : undefined;');
-        }
-        if (stmts.length) out.push(indent + this.blockInner(cb.body, indent));
-      }
-      return out.filter((l) => l !== '').join('\n').replace(/^\s+/, '');
+    const indent = this.indentOf(stmt);
+    const call = callText(indent + '  ');
+    const stmts = cb.body.body;
+    const first = stmts[0];
+    const out = [];
+    const errorFirst = first && first.type === 'IfStatement' && isIdent(first.test, errName) && !first.alternate;
+    // the whole callback is `callback(err, user, context)`: the error fails the login, as a throw does
+    const only = stmts.length === 1 ? (stmts[0].type === 'ReturnStatement' ? stmts[0].argument :
+      stmts[0].type === 'ExpressionStatement' ? stmts[0].expression : null) : null;
+    if (only && this.isCallbackCall(only) && isIdent(only.arguments[0], errName) && !needRes) {
+      return callText(indent) + ';';
     }
+    if (errorFirst && this.rethrows(first.consequent, errName)) {
+      // `if (err) return callback(err);`: an error just fails the login, as a throw does
+      const plain = callText(indent);
+      out.push(needRes ? 'const ' + resName + ' = ' + plain + ';' : plain + ';');
+      if (bodyUsed) out.push(indent + 'const ' + bodyName + ' = ' + valueOf(resName) + ';');
+      const rest = this.blockInner(cb.body, indent, first.end);
+      if (rest) out.push(indent + rest);
+    } else if (errorFirst && this.terminates(first.consequent)) {
+      // Idiomatic shape when the callback starts with `if (err) { ...; return }` and no else.
+      const cons = first.consequent;
+      out.push(needRes ? 'let ' + resName + ';' : '');
+      out.push(indent + 'try {');
+      out.push(indent + '  ' + (needRes ? resName + ' = ' : '') + call + ';');
+      out.push(indent + '} catch (' + errOut + ') {');
+      out.push(indent + '  ' + (cons.type === 'BlockStatement' ?
+        this.blockInner(cons, indent + '  ') : this.reindent(this.text(cons), this.indentOf(cons), indent + '  ')));
+      out.push(indent + '}');
+      if (bodyUsed) out.push(indent + 'const ' + bodyName + ' = ' + valueOf(resName) + ';');
+      const rest = this.blockInner(cb.body, indent, first.end);
+      if (rest) out.push(indent + rest);
+    } else {
+      const caught = this.freshName('error');
+      out.push('let ' + errOut + ' = null;');
+      if (needRes) out.push(indent + 'let ' + resName + ';');
+      out.push(indent + 'try {');
+      out.push(indent + '  ' + (needRes ? resName + ' = ' : '') + call + ';');
+      out.push(indent + '} catch (' + caught + ') {');
+      out.push(indent + '  ' + errOut + ' = ' + caught + ';');
+      out.push(indent + '}');
+      if (bodyUsed) {
+        out.push(indent + 'const ' + bodyName + ' = ' + resName + ' ? ' + valueOf(resName) + ' : undefined;');
+      }
+      if (stmts.length) out.push(indent + this.blockInner(cb.body, indent));
+    }
+    return out.filter((l) => l !== '').join('\n').replace(/^\s+/, '');
   }
 
   // Work the rule started and did not wait for: a call with a callback, at the top of the rule, whose
@@ -859,9 +857,10 @@ class Migration {
     if (call.arguments.length === 0 || isNullish(err)) return 'return' + (value ? ' ' + this.text(value) : '') + ';';
     // `done(err, body)` passing on what a call answered: err may well be null there
     if (value && (isIdent(err) || err.type === 'MemberExpression')) {
-      const both = 'if (' + this.text(err) + ') throw ' + this.text(err) + '; return ' + this.text(value) + ';';
-      return call.parent.parent.type === 'BlockStatement' || call.parent.parent.type === 'SwitchCase'
-        ? both.replace('; return', ';\n' + this.indentOf(call.parent) + 'return') : '{ ' + both + ' }';
+      const check = 'if (' + this.text(err) + ') throw ' + this.text(err) + ';';
+      const ret = 'return ' + this.text(value) + ';';
+      const inBlock = ['BlockStatement', 'SwitchCase'].includes(call.parent.parent.type);
+      return inBlock ? check + '\n' + this.indentOf(call.parent) + ret : '{ ' + check + ' ' + ret + ' }';
     }
     return 'throw ' + this.text(err) + ';';
   }
@@ -1404,12 +1403,17 @@ class Migration {
         this.todo(assign, 'context.accessToken.scope', S.claims);
         return;
       }
-      const keyText = () => (target.computed ? this.text(target.property) : quote(target.property.name));
-      this.edit(assign, () => api + '.setCustomClaim(' + keyText() + ', ' + this.text(assign.right) + ')');
+      this.setClaim(target, api);
       return;
     }
     if (this.claimAlias(m, which, api)) return;
     this.todo(m, 'context.' + which + ' used other than to set a claim', S.claims);
+  }
+  // `<claims>[k] = v` (the assignment is target's parent) -> `api.idToken.setCustomClaim(k, v)`
+  setClaim(target, api) {
+    const assign = target.parent;
+    const key = () => (target.computed ? this.text(target.property) : quote(target.property.name));
+    this.edit(assign, () => api + '.setCustomClaim(' + key() + ', ' + this.text(assign.right) + ')');
   }
   // A local name for the claims: `let claims = context.idToken || {}; claims[k] = v; context.idToken = claims;`
   // -> api.idToken.setCustomClaim(k, v), the declaration and the write-back gone. Only when every use of the
@@ -1432,9 +1436,7 @@ class Migration {
       if (ref.identifier === decl.id) continue;
       const target = ref.identifier.parent;
       if (target.type === 'MemberExpression') {
-        const assign = target.parent;
-        const key = () => (target.computed ? this.text(target.property) : quote(target.property.name));
-        this.edit(assign, () => api + '.setCustomClaim(' + key() + ', ' + this.text(assign.right) + ')');
+        this.setClaim(target, api);
       } else {
         this.removeStatement(target.parent); // the write-back
       }
@@ -1451,7 +1453,7 @@ class Migration {
       const t = n.parent;
       if (t.type === 'MemberExpression' && t.object === n && t.parent.type === 'AssignmentExpression' &&
           t.parent.left === t && t.parent.operator === '=' && t.parent.parent.type === 'ExpressionStatement') {
-        return !(t.computed ? false : t.property.name === 'scope' && which === 'accessToken');
+        return !(which === 'accessToken' && propName(t) === 'scope'); // (the scope is no claim)
       }
       // the write-back `context.<which> = name;`
       return t.type === 'AssignmentExpression' && t.right === n && t.operator === '=' &&
